@@ -1,0 +1,209 @@
+#include "daemon/config.h"
+
+#include <errno.h>
+#include <glib.h>
+
+static const char *const default_listen[] = { "127.0.0.1:13579", "[::1]:13579", NULL };
+
+/* The portals of Kazakhstan's e-government and NCA RK, which every user
+ * of NCALayer needs. Others are refused until the user adds them. */
+static const char *const default_origins[] = {
+	"https://egov.kz",    "https://*.egov.kz",    "https://pki.gov.kz",
+	"https://*.pki.gov.kz", "https://did.gov.kz", "https://*.did.gov.kz",
+	NULL,
+};
+
+void config_init(struct config *cfg)
+{
+	*cfg = (struct config){
+		.listen = g_strdupv((char **)default_listen),
+		.max_message = CONFIG_DEFAULT_MAX_MESSAGE,
+		.max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS,
+		.max_queue = CONFIG_DEFAULT_MAX_QUEUE,
+		.origins_allow = g_strdupv((char **)default_origins),
+		.allow_no_origin = true,
+		.locale = g_strdup("kk"),
+		.state_dir = g_build_filename(g_get_user_state_dir(), "qoltanba", NULL),
+	};
+}
+
+void config_clear(struct config *cfg)
+{
+	g_strfreev(cfg->listen);
+	g_strfreev(cfg->origins_allow);
+	g_free(cfg->locale);
+	g_free(cfg->state_dir);
+	g_free(cfg->config_file);
+	*cfg = (struct config){ 0 };
+}
+
+void config_set_listen(struct config *cfg, char **listen)
+{
+	g_strfreev(cfg->listen);
+	cfg->listen = g_strdupv(listen);
+}
+
+/* "80M", "65536", "1G": a byte count with an optional K/M/G suffix. */
+static bool parse_size(const char *s, size_t *ret)
+{
+	char *end;
+	guint64 v, mul = 1;
+
+	errno = 0;
+	v = g_ascii_strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	switch (g_ascii_toupper(*end)) {
+	case 'K':
+		mul = 1024, end++;
+		break;
+	case 'M':
+		mul = 1024 * 1024, end++;
+		break;
+	case 'G':
+		mul = 1024 * 1024 * 1024, end++;
+		break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || v > G_MAXSIZE / mul)
+		return false;
+	*ret = v * mul;
+	return true;
+}
+
+static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
+{
+	guint64 v;
+
+	if (!g_ascii_string_to_unsigned(s, 10, min, max, &v, NULL))
+		return false;
+	*ret = (unsigned)v;
+	return true;
+}
+
+/* A ';'-separated list; empty items are dropped. */
+static char **split_list(const char *s)
+{
+	g_auto(GStrv) parts = g_strsplit(s, ";", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **p = parts; *p; p++) {
+		char *item = g_strstrip(g_strdup(*p));
+
+		if (*item)
+			g_ptr_array_add(out, item);
+		else
+			g_free(item);
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+struct config_key {
+	const char *group, *key;
+};
+
+static const struct config_key known_keys[] = {
+	{ "server", "listen" },       { "server", "max-message" },  { "server", "max-connections" },
+	{ "server", "max-queue" },    { "origins", "allow" },       { "origins", "allow-no-origin" },
+	{ "ui", "locale" },           { "testing", "response-delay-ms" },
+	/* read by later subsystems; accepted here so one file serves all */
+	{ "ui", "pinentry" },         { "ui", "key-folder" },       { "camera", "source" },
+	{ "camera", "device" },       { "tsa", "url" },
+};
+
+static bool key_known(const char *group, const char *key)
+{
+	if (g_str_equal(group, "tokens"))
+		return true; /* one key per storage type */
+	for (size_t i = 0; i < G_N_ELEMENTS(known_keys); i++)
+		if (g_str_equal(known_keys[i].group, group) && g_str_equal(known_keys[i].key, key))
+			return true;
+	return false;
+}
+
+static int value_error(char **ret_message, const char *file, const char *group, const char *key,
+		       const char *value, const char *expected)
+{
+	*ret_message = g_strdup_printf("%s: [%s] %s=%s: %s", file, group, key, value, expected);
+	return CONFIG_E_VALUE;
+}
+
+int config_load(struct config *cfg, const char *path, char **ret_message)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *file = NULL;
+	g_auto(GStrv) groups = NULL;
+
+	if (path)
+		file = g_strdup(path);
+	else {
+		file = g_build_filename(g_get_user_config_dir(), "qoltanba", "qoltanba.conf", NULL);
+		if (!g_file_test(file, G_FILE_TEST_EXISTS))
+			return 0;
+	}
+	if (!g_key_file_load_from_file(kf, file, G_KEY_FILE_NONE, &error)) {
+		*ret_message = g_strdup_printf("%s: %s", file, error->message);
+		return CONFIG_E_READ;
+	}
+
+	groups = g_key_file_get_groups(kf, NULL);
+	for (char **g = groups; *g; g++) {
+		g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+
+		for (char **k = keys; k && *k; k++) {
+			g_autofree char *v = g_key_file_get_string(kf, *g, *k, NULL);
+
+			if (!key_known(*g, *k)) {
+				*ret_message = g_strdup_printf("%s: unknown key [%s] %s", file, *g, *k);
+				return CONFIG_E_VALUE;
+			}
+			if (!v)
+				continue;
+			g_strstrip(v);
+			if (g_str_equal(*g, "server") && g_str_equal(*k, "listen")) {
+				g_auto(GStrv) l = split_list(v);
+
+				if (!l[0])
+					return value_error(ret_message, file, *g, *k, v, "needs at least one ADDR:PORT");
+				config_set_listen(cfg, l);
+			} else if (g_str_equal(*k, "max-message")) {
+				size_t n;
+
+				if (!parse_size(v, &n) || n < 1024)
+					return value_error(ret_message, file, *g, *k, v,
+							   "expected a size of at least 1024 bytes, such as 80M");
+				cfg->max_message = n;
+			} else if (g_str_equal(*k, "max-connections")) {
+				if (!parse_uint(v, 1, 100000, &cfg->max_connections))
+					return value_error(ret_message, file, *g, *k, v, "expected 1..100000");
+			} else if (g_str_equal(*k, "max-queue")) {
+				if (!parse_uint(v, 0, 10000, &cfg->max_queue))
+					return value_error(ret_message, file, *g, *k, v, "expected 0..10000");
+			} else if (g_str_equal(*g, "origins") && g_str_equal(*k, "allow")) {
+				g_strfreev(cfg->origins_allow);
+				cfg->origins_allow = split_list(v);
+			} else if (g_str_equal(*k, "allow-no-origin")) {
+				if (g_ascii_strcasecmp(v, "true") == 0)
+					cfg->allow_no_origin = true;
+				else if (g_ascii_strcasecmp(v, "false") == 0)
+					cfg->allow_no_origin = false;
+				else
+					return value_error(ret_message, file, *g, *k, v, "expected true or false");
+			} else if (g_str_equal(*g, "ui") && g_str_equal(*k, "locale")) {
+				if (!g_str_equal(v, "kk") && !g_str_equal(v, "ru") && !g_str_equal(v, "en"))
+					return value_error(ret_message, file, *g, *k, v, "expected kk, ru or en");
+				g_free(cfg->locale);
+				cfg->locale = g_strdup(v);
+			} else if (g_str_equal(*k, "response-delay-ms")) {
+				if (!parse_uint(v, 0, 600000, &cfg->response_delay_ms))
+					return value_error(ret_message, file, *g, *k, v, "expected 0..600000");
+			}
+		}
+	}
+	g_free(cfg->config_file);
+	cfg->config_file = g_steal_pointer(&file);
+	return 0;
+}

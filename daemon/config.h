@@ -1,0 +1,42 @@
+/* The daemon's configuration: built-in defaults, then the key file
+ * ($XDG_CONFIG_HOME/qoltanba/qoltanba.conf or --config FILE), then the
+ * command line. See qoltanbad(8) for every key. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PORT 13579
+#define CONFIG_DEFAULT_MAX_MESSAGE (80u * 1024 * 1024) /* a 50 MB document, base64 + JSON */
+#define CONFIG_DEFAULT_MAX_CONNECTIONS 64
+#define CONFIG_DEFAULT_MAX_QUEUE 16
+
+enum config_error {
+	CONFIG_E_READ = 1, /* the file exists but cannot be read or parsed */
+	CONFIG_E_VALUE,    /* a key has a value out of range or of the wrong form */
+};
+
+struct config {
+	char **listen;           /* NULL-terminated "ADDR:PORT" list */
+	size_t max_message;      /* bytes in one WebSocket message */
+	unsigned max_connections;
+	unsigned max_queue;      /* requests waiting behind the one in flight */
+	char **origins_allow;    /* NULL-terminated patterns, see gate.h */
+	bool allow_no_origin;    /* connections without an Origin header (local programs) */
+	char *locale;            /* default UI language: kk, ru or en */
+	char *state_dir;         /* $XDG_STATE_HOME/qoltanba */
+	char *config_file;       /* the file that was read, NULL if none */
+	unsigned response_delay_ms; /* [testing]: hold each answer this long */
+};
+
+/* Fill *cfg with the built-in defaults. */
+void config_init(struct config *cfg);
+void config_clear(struct config *cfg);
+
+/* Read a key file over the defaults. path NULL: the default location,
+ * which may be absent. An explicit path must exist. On failure returns
+ * -ENOMEM or a positive CONFIG_E_* and sets *ret_message (g_free). */
+int config_load(struct config *cfg, const char *path, char **ret_message);
+
+/* Replace the listen list (the command line's --listen). */
+void config_set_listen(struct config *cfg, char **listen);

@@ -1,0 +1,32 @@
+# The daemon: everything but main.c goes into a private library so that
+# the unit tests can link the pieces they need.
+noinst_LIBRARIES += daemon/libqoltanbad.a
+daemon_libqoltanbad_a_SOURCES = \
+	util/cleanup.h \
+	util/log.c \
+	util/log.h \
+	daemon/config.c \
+	daemon/config.h \
+	daemon/ops/ops.c \
+	daemon/ops/ops.h \
+	daemon/ops/commonutils.c \
+	daemon/ops/basics.c \
+	daemon/server/gate.c \
+	daemon/server/gate.h \
+	daemon/server/listen.c \
+	daemon/server/listen.h \
+	daemon/server/server.c \
+	daemon/server/server.h \
+	$(NULL)
+daemon_libqoltanbad_a_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(JSONC_CFLAGS) \
+	$(OPENSSL_CFLAGS) $(LWS_CFLAGS) $(SYSTEMD_CFLAGS)
+
+DAEMON_LIBS = daemon/libqoltanbad.a protocol/libqolprotocol.a \
+	$(LWS_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) $(SYSTEMD_LIBS)
+
+bin_PROGRAMS += daemon/qoltanbad
+daemon_qoltanbad_SOURCES = daemon/main.c
+daemon_qoltanbad_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS)
+daemon_qoltanbad_LDADD = $(DAEMON_LIBS)
+
+dist_man_MANS += doc/qoltanbad.8

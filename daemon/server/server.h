@@ -1,0 +1,31 @@
+/* The WebSocket server: libwebsockets on GLib's main loop.
+ *
+ * We accept connections ourselves (from sockets we bound or that systemd
+ * passed), pass them through the gate, and hand the survivors to lws,
+ * which speaks TLS or plain HTTP on the same port, upgrades to WebSocket
+ * and calls us back. Each connection follows NCALayer's session rules:
+ * a greeting on open, heartbeats echoed at any time, one request served
+ * at a time, the rest queued (bounded) and answered in order. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "daemon/config.h"
+#include "daemon/server/listen.h"
+
+struct server;
+
+/* The listeners are taken (closed by server_free). tls_cert/tls_key are
+ * PEM files (the leaf + chain and its key). Returns NULL and sets
+ * *ret_message when lws cannot start (for example, its GLib plugin is
+ * missing). */
+struct server *server_new(const struct config *cfg, GMainLoop *loop, struct listener *listeners,
+			  size_t n_listeners, const char *tls_cert, const char *tls_key,
+			  char **ret_message);
+struct server *server_free(struct server *srv);
+
+/* Load a renewed certificate for new connections. */
+int server_reload_tls(struct server *srv, const char *tls_cert, const char *tls_key);
+
+unsigned server_connections(const struct server *srv);

@@ -1,0 +1,45 @@
+# Tests. Every program and script speaks TAP; automake's tap-driver reads
+# it. Unit tests are registered by the fragment of the folder they test
+# (protocol/local.mk, daemon/server/tls.mk) or here.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .mjs
+MJS_LOG_DRIVER = $(LOG_DRIVER)
+MJS_LOG_COMPILER = $(NODE) --test --test-reporter=tap
+
+AM_TESTS_ENVIRONMENT = \
+	QOLTANBAD='$(abs_top_builddir)/daemon/qoltanbad'; export QOLTANBAD; \
+	QOL_TEST_DATA='$(abs_top_srcdir)/tests/data'; export QOL_TEST_DATA; \
+	NODE_PATH='$(NODE_MODULES)'; export NODE_PATH; \
+	LC_ALL=C.UTF-8; export LC_ALL; \
+	$(NULL)
+
+check_PROGRAMS += tests/unit/test-gate tests/unit/test-config
+unit_tests += tests/unit/test-gate tests/unit/test-config
+tests_unit_test_gate_SOURCES = tests/unit/test-gate.c
+tests_unit_test_gate_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS)
+tests_unit_test_gate_LDADD = $(DAEMON_LIBS)
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS)
+tests_unit_test_config_LDADD = $(DAEMON_LIBS)
+
+integration_tests += \
+	tests/integration/session.mjs \
+	tests/integration/queue.mjs \
+	tests/integration/gate.mjs \
+	tests/integration/lifecycle.mjs \
+	tests/e2e/wss-chromium.mjs \
+	$(NULL)
+
+TESTS = $(unit_tests) $(integration_tests)
+
+EXTRA_DIST += \
+	$(integration_tests) \
+	tests/integration/harness.mjs \
+	tests/data/recorded-exchanges.json \
+	package.json \
+	package-lock.json \
+	$(NULL)
+
+# Small programs the integration tests drive.
+check_PROGRAMS += tests/helpers/notify-recv
+tests_helpers_notify_recv_SOURCES = tests/helpers/notify-recv.c
