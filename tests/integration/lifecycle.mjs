@@ -131,7 +131,7 @@ test('--install-ca and --uninstall-ca manage the CA in the user\'s NSS databases
   assert.equal(inst.status, 0, inst.stderr);
   assert.match(inst.stdout, /\.pki\/nssdb/);
   const list = spawnSync('certutil', ['-L', '-d', `sql:${join(home, '.pki', 'nssdb')}`], { encoding: 'utf8' });
-  assert.match(list.stdout, /Qoltanba local CA [0-9a-f]{16}\s+C,,/);
+  assert.match(list.stdout, /Qoltanba local CA [0-9A-Fa-f]{16}\s+C,,/);
   const uninst = run(['--uninstall-ca'], env);
   assert.equal(uninst.status, 0, uninst.stderr);
   const after = spawnSync('certutil', ['-L', '-d', `sql:${join(home, '.pki', 'nssdb')}`], { encoding: 'utf8' });

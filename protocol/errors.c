@@ -1,0 +1,222 @@
+/* Every answer's wire form. The conditions the daemon reports (enum
+ * proto_error) are mapped to each answer family in one table, here; the
+ * texts are listed in PROTOCOL.md "Errors". */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/internal.h"
+#include "protocol/json.h"
+
+static const struct error_form {
+	/* commonUtils (and unknown-module) form: {"code":"500","message":key}
+	 * or, with detail, "key: detail". */
+	const char *common_key;
+	bool common_detail;
+	/* basics form: {"status":false,"code":code,...}; NULL: the cancel
+	 * form {"body":{},"status":true}. */
+	const char *invoker_code;
+	/* basics "message" and the applet form's message. */
+	const char *sentence;
+} error_forms[_PROTO_ERROR_MAX] = {
+	[PROTO_ERROR_CANCELLED] = {
+		.common_key = "action.canceled",
+		.invoker_code = NULL,
+		.sentence = "The user cancelled the operation.",
+	},
+	[PROTO_ERROR_ORIGIN_REFUSED] = {
+		.common_key = "origin.refused",
+		.common_detail = true,
+		.invoker_code = "ORIGIN_REFUSED",
+		.sentence = "This web page's origin is not allowed to use the signing service.",
+	},
+	[PROTO_ERROR_UNAVAILABLE] = {
+		.common_key = "method.unavailable",
+		.common_detail = true,
+		.invoker_code = "METHOD_UNAVAILABLE",
+		.sentence = "This method is not available in this version of Qoltanba.",
+	},
+	[PROTO_ERROR_INTERNAL] = {
+		.common_key = "internal.error",
+		.invoker_code = "INTERNAL_ERROR",
+		.sentence = "Qoltanba failed with an internal error.",
+	},
+};
+
+static int add_string(struct json_object *o, const char *key, const char *value)
+{
+	struct json_object *s = json_object_new_string(value);
+
+	if (!s)
+		return -ENOMEM;
+	if (json_object_object_add(o, key, s) < 0) {
+		json_object_put(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_bool(struct json_object *o, const char *key, bool value)
+{
+	struct json_object *b = json_object_new_boolean(value);
+
+	if (!b)
+		return -ENOMEM;
+	if (json_object_object_add(o, key, b) < 0) {
+		json_object_put(b);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Add a borrowed object under key (NULL is JSON null). */
+static int add_borrowed(struct json_object *o, const char *key, struct json_object *v)
+{
+	json_object_get(v);
+	if (json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static char *common_reply(const struct proto_request *req, const char *code, const char *message,
+			  struct json_object *response_object)
+{
+	_cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+
+	if (!o || add_string(o, "code", code) < 0)
+		return NULL;
+	if (message && add_string(o, "message", message) < 0)
+		return NULL;
+	if (response_object && add_borrowed(o, "responseObject", response_object) < 0)
+		return NULL;
+	/* NCALayer puts the uuid into the answer object it re-serializes. */
+	if (req && req->uuid && add_string(o, "uuid", req->uuid) < 0)
+		return NULL;
+	return pjson_write(o, NULL);
+}
+
+char *proto_reply_common_failure(const struct proto_request *req, const char *message)
+{
+	return common_reply(req, "500", message, NULL);
+}
+
+char *proto_reply_common_ok(const struct proto_request *req, struct json_object *response_object)
+{
+	return common_reply(req, "200", NULL, response_object);
+}
+
+char *proto_reply_invoker_failure(const char *code, const char *message, const char *details)
+{
+	_cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (add_bool(o, "status", false) < 0)
+		return NULL;
+	if (add_string(o, "code", code) < 0 || add_string(o, "message", message) < 0)
+		return NULL;
+	if (details && add_string(o, "details", details) < 0)
+		return NULL;
+	return pjson_write(o, NULL);
+}
+
+/* nlcommons CommonFailure: what NCALayer's apiVersion-2 dispatcher says. */
+char *proto_reply_general_error(const char *details)
+{
+	return proto_reply_invoker_failure("GENERAL_ERROR", "General error.", details);
+}
+
+char *proto_reply_invocation_error(const char *details)
+{
+	return proto_reply_invoker_failure("INVOCATION_ERROR",
+					   "An invoked method threw an exception.", details);
+}
+
+static char *invoker_body(struct json_object *body)
+{
+	_cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (json_object_object_add(o, "body", body) < 0) {
+		json_object_put(body);
+		return NULL;
+	}
+	if (add_bool(o, "status", true) < 0)
+		return NULL;
+	return pjson_write(o, NULL);
+}
+
+char *proto_reply_invoker_ok(const struct proto_request *req, struct json_object *result)
+{
+	struct json_object *body = json_object_new_object();
+
+	if (!body)
+		return NULL;
+	if (add_borrowed(body, "result", result) < 0) {
+		json_object_put(body);
+		return NULL;
+	}
+	return invoker_body(body);
+}
+
+char *proto_reply_invoker_cancelled(const struct proto_request *req)
+{
+	struct json_object *body = json_object_new_object();
+
+	if (!body)
+		return NULL;
+	return invoker_body(body);
+}
+
+static char *applet_reply(const char *message)
+{
+	_cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+
+	if (!o || add_string(o, "errorCode", "COMMON") < 0 || add_string(o, "message", message) < 0)
+		return NULL;
+	return pjson_write(o, NULL);
+}
+
+char *proto_reply_applet_refusal(void)
+{
+	return applet_reply(
+		"The NCALayer applet API (module kz.gov.pki.knca.applet.Applet, or no module) "
+		"is switched off: NCA turned it off in 2024, and it made web pages handle key "
+		"passwords. Use the module kz.gov.pki.knca.basics or kz.gov.pki.knca.commonUtils.");
+}
+
+char *proto_reply_error(const struct proto_request *req, enum proto_error err, const char *detail)
+{
+	enum proto_family family = req ? req->family : PROTO_FAMILY_COMMON;
+	const struct error_form *form;
+	_cleanup_free_ char *text = NULL;
+
+	if ((unsigned)err >= _PROTO_ERROR_MAX)
+		err = PROTO_ERROR_INTERNAL;
+	form = &error_forms[err];
+
+	switch (family) {
+	case PROTO_FAMILY_INVOKER:
+		if (!form->invoker_code)
+			return proto_reply_invoker_cancelled(req);
+		return proto_reply_invoker_failure(form->invoker_code, form->sentence, detail);
+	case PROTO_FAMILY_APPLET:
+		if (detail && asprintf(&text, "%s (%s)", form->sentence, detail) < 0)
+			return NULL;
+		return applet_reply(text ? text : form->sentence);
+	case PROTO_FAMILY_COMMON:
+	case PROTO_FAMILY_BARE:
+		/* An unknown module has no error form of its own beyond
+		 * MODULE_NOT_FOUND; the commonUtils form is the one pages know. */
+		break;
+	}
+	if (form->common_detail && detail &&
+	    asprintf(&text, "%s: %s", form->common_key, detail) < 0)
+		return NULL;
+	return proto_reply_common_failure(req, text ? text : form->common_key);
+}

@@ -1,0 +1,230 @@
+/* NCALayer's request/response protocol, without the transport.
+ *
+ * proto_request_parse() reads one request text (a WebSocket message),
+ * finds its module and method, checks the arguments the way NCALayer
+ * does and, where the protocol layer already knows the whole answer (a
+ * syntax error, an unknown module, a wrong argument type, ...), puts that
+ * answer in req->reply. Otherwise the daemon serves req->method and builds
+ * its answer with the proto_reply_*() functions, which give every answer
+ * the shape and byte form of NCALayer's (protocol/PROTOCOL.md).
+ *
+ * No I/O, no crypto, no logging; depends on json-c and libc only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_object;
+
+/* How a request is answered: the "answer family" of PROTOCOL.md. */
+enum proto_family {
+	PROTO_FAMILY_COMMON,  /* commonUtils: {"code":"200",...} / {"code":"500","message":...} */
+	PROTO_FAMILY_INVOKER, /* basics (apiVersion 2): {"status":...,"body"|"code",...} */
+	PROTO_FAMILY_APPLET,  /* the switched-off applet API: {"errorCode":...} */
+	PROTO_FAMILY_BARE,    /* unknown module: {"success": false, "errorCode": ...} */
+};
+
+enum proto_module {
+	PROTO_MODULE_NONE, /* unknown, or the text could not be parsed */
+	PROTO_MODULE_COMMON_UTILS,
+	PROTO_MODULE_BASICS,
+	PROTO_MODULE_APPLET,
+};
+
+enum proto_method {
+	PROTO_METHOD_NONE,
+	/* kz.gov.pki.knca.commonUtils */
+	PROTO_METHOD_GET_ACTIVE_TOKENS,
+	PROTO_METHOD_GET_KEY_INFO,
+	PROTO_METHOD_CREATE_CADES_FROM_BASE64,
+	PROTO_METHOD_CREATE_CADES_FROM_BASE64_HASH,
+	PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_BASE64,
+	PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_FILE,
+	PROTO_METHOD_SIGN_XML,
+	PROTO_METHOD_SIGN_XMLS,
+	PROTO_METHOD_CHANGE_LOCALE,
+	PROTO_METHOD_SHOW_FILE_CHOOSER,
+	PROTO_METHOD_APPLY_CADES_T,
+	/* kz.gov.pki.knca.basics */
+	PROTO_METHOD_BASICS_SIGN,
+	PROTO_METHOD_BASICS_GENERATE_CSR,
+	PROTO_METHOD_BASICS_IMPORT_CERTIFICATE,
+	_PROTO_METHOD_MAX,
+};
+
+#define PROTO_MODULE_NAME_COMMON_UTILS "kz.gov.pki.knca.commonUtils"
+#define PROTO_MODULE_NAME_BASICS "kz.gov.pki.knca.basics"
+#define PROTO_MODULE_NAME_APPLET "kz.gov.pki.knca.applet.Applet"
+
+#define PROTO_LIMITS_DEFAULT_MAX_DEPTH 64
+
+struct proto_limits {
+	/* How deeply objects and arrays may nest in a request (the request
+	 * object itself is depth 1); 0 means PROTO_LIMITS_DEFAULT_MAX_DEPTH.
+	 * Deeper requests are answered as unparsable. */
+	unsigned max_depth;
+};
+
+struct proto_request {
+	/* How to answer. Always set; COMMON when the text was not parsed. */
+	enum proto_family family;
+	enum proto_module module;
+	/* Set when the module's table has the method (for commonUtils: the
+	 * name and the number of arguments match), also when req->reply then
+	 * reports a wrong argument type. */
+	enum proto_method method;
+	/* The "method" string as the client sent it, NULL if there is none;
+	 * borrowed from root. */
+	const char *method_name;
+	/* The parsed request (owned); NULL if the text was not parsed. */
+	struct json_object *root;
+	/* The arguments, borrowed from root, checked when reply is NULL:
+	 * commonUtils: an array whose elements have the method's parameter
+	 * types (an absent "args" is added to root as []);
+	 * basics: an object (for sign: proto_sign_args_get() reads it).
+	 * NULL when reply is set before the arguments were looked at. */
+	struct json_object *args;
+	/* commonUtils: the request's non-empty string "uuid", echoed in every
+	 * answer built from this request; NULL otherwise. Owned. */
+	char *uuid;
+	/* Non-NULL when the protocol layer has the whole answer (owned,
+	 * malloc'd; steal it to send it). */
+	char *reply;
+};
+
+/* Parse and check one request, text[0..len) (need not be NUL-terminated).
+ *
+ * Always yields a request in *ret (free it with proto_request_free()):
+ * either one the daemon serves (reply NULL, module, method and args set
+ * and checked), or one already answered (reply set: unparsable text, the
+ * applet API, an unknown module, an unknown method, wrong arguments; see
+ * PROTOCOL.md for each answer). limits may be NULL (defaults).
+ *
+ * Returns 0, or -ENOMEM (nothing stored in *ret), -EINVAL if ret is NULL
+ * or text is NULL with len > 0. */
+int proto_request_parse(const char *text, size_t len, const struct proto_limits *limits,
+			struct proto_request **ret);
+
+/* Free req and everything it owns (root, uuid, reply). NULL-safe; returns
+ * NULL. */
+struct proto_request *proto_request_free(struct proto_request *req);
+
+/* The method's name on the wire ("getActiveTokens", "sign", ...); NULL for
+ * PROTO_METHOD_NONE and out-of-range values. Static string. */
+const char *proto_method_name(enum proto_method m);
+
+/* The module's name on the wire (PROTO_MODULE_NAME_*); NULL for
+ * PROTO_MODULE_NONE. Static string. */
+const char *proto_module_name(enum proto_module m);
+
+/* A list of strings borrowed from a request. The array v (n entries and a
+ * NULL after them) is allocated: free(v) when done, not the strings. */
+struct proto_strv {
+	const char **v;
+	size_t n;
+};
+
+/* --- kz.gov.pki.knca.commonUtils: the arguments of a checked request ---- */
+
+/* Argument i (from 0) of a commonUtils request that passed the checks
+ * (req->reply NULL), by its parameter's type as listed in PROTOCOL.md:
+ * proto_arg_string(): the String parameter's value, NULL if argument i is
+ * not a string (or out of range). Borrowed from req. */
+const char *proto_arg_string(const struct proto_request *req, size_t i);
+
+/* The boolean parameter's value: JSON true, or the string "true" in any
+ * letter case (our leniency); false otherwise. */
+bool proto_arg_boolean(const struct proto_request *req, size_t i);
+
+/* The String[] parameter's strings into *ret (borrowed; free(ret->v)).
+ * Returns 0, -EINVAL if argument i is not an array of strings, -ENOMEM. */
+int proto_arg_strings(const struct proto_request *req, size_t i, struct proto_strv *ret);
+
+/* --- kz.gov.pki.knca.basics sign: the arguments, typed ------------------- */
+
+enum proto_sign_format {
+	PROTO_SIGN_FORMAT_XML,
+	PROTO_SIGN_FORMAT_CMS,
+	PROTO_SIGN_FORMAT_RAW,
+};
+
+/* NCA's limit for the dialog logo (base64 PNG). */
+#define PROTO_SIGN_LOGO_MAX 50000
+
+struct proto_sign_args {
+	enum proto_sign_format format;
+	/* "data": one document, or several when the page sent an array
+	 * (data_is_array; NCALayer then answers an array of signatures). */
+	struct proto_strv data;
+	bool data_is_array;
+
+	/* signingParams, with NCALayer's defaults for absent (or null) ones. */
+	bool decode;	    /* false: data is signed as is; true: base64-decode first */
+	bool encapsulate;   /* true: content inside the CMS; false: detached */
+	bool digested;	    /* false; true: data is a digest already */
+	bool allow_expired; /* false (testing only) */
+	bool allow_revoked; /* false (testing only) */
+	bool output_cert;   /* false; raw format: add the signer's certificate */
+	bool tsa;	    /* tsaProfile is an object: add a TSP timestamp */
+
+	/* allowedStorages: storages_all when absent or null (every storage
+	 * type); otherwise the list, which may be empty. */
+	bool storages_all;
+	struct proto_strv storages;
+
+	/* signerParams */
+	struct proto_strv ext_key_usage_oids; /* empty: any */
+	const char *iin;		      /* NULL: no filter */
+	const char *bin;
+	const char *serial_number;
+	bool chain_given; /* false: only NCA RK's own chains; true: chain (maybe empty = any) */
+	struct proto_strv chain;
+
+	const char *locale; /* NULL: default (Kazakh) */
+	const char *logo;   /* NULL: none; at most PROTO_SIGN_LOGO_MAX bytes */
+
+	char *storages_buf; /* private: the split copy of a string allowedStorages */
+};
+
+/* Read the arguments of a checked basics sign request (req->reply NULL,
+ * req->method PROTO_METHOD_BASICS_SIGN) into *ret. Strings are borrowed
+ * from req, which must outlive *ret; clear *ret with
+ * proto_sign_args_clear(). Returns 0, -EINVAL for another request, or
+ * -ENOMEM; *ret is written only on success. */
+int proto_sign_args_get(const struct proto_request *req, struct proto_sign_args *ret);
+
+/* Free what proto_sign_args_get() allocated; leaves *args zeroed. */
+void proto_sign_args_clear(struct proto_sign_args *args);
+
+/* --- answers ------------------------------------------------------------
+ * Every function returns a malloc'd NUL-terminated JSON text (free() it),
+ * serialized with pjson_write() (HashMap key order, org.json escaping), or
+ * NULL when memory runs out. Objects passed in are borrowed (a reference
+ * is taken while writing). A reply never contains a secret: callers pass
+ * none in. */
+
+/* commonUtils success: {"code":"200","responseObject":response_object}
+ * (+ "uuid"). response_object NULL leaves "responseObject" out, as
+ * NCALayer does for changeLocale: {"code":"200"}. */
+char *proto_reply_common_ok(const struct proto_request *req, struct json_object *response_object);
+
+/* basics success: {"body":{"result":result},"status":true}; result NULL
+ * is written as JSON null. */
+char *proto_reply_invoker_ok(const struct proto_request *req, struct json_object *result);
+
+/* basics, the user cancelled: {"body":{},"status":true} (NCALayer's form). */
+char *proto_reply_invoker_cancelled(const struct proto_request *req);
+
+/* Conditions the daemon reports; mapped to each family's wire form in one
+ * table (errors.c, PROTOCOL.md "Errors"). */
+enum proto_error {
+	PROTO_ERROR_CANCELLED,	    /* the user said no */
+	PROTO_ERROR_ORIGIN_REFUSED, /* detail: the origin */
+	PROTO_ERROR_UNAVAILABLE,    /* detail: why, in English */
+	PROTO_ERROR_INTERNAL,	    /* detail: may be NULL; never secret */
+	_PROTO_ERROR_MAX,
+};
+
+/* The answer for err in req's family; detail may be NULL. req may be NULL
+ * (answered as COMMON). Out-of-range err is answered as INTERNAL. */
+char *proto_reply_error(const struct proto_request *req, enum proto_error err, const char *detail);
