@@ -35,6 +35,7 @@ TESTS = $(unit_tests) $(integration_tests)
 EXTRA_DIST += \
 	$(integration_tests) \
 	tests/integration/harness.mjs \
+	tests/unit/test-util.h \
 	tests/data/recorded-exchanges.json \
 	package.json \
 	package-lock.json \

@@ -8,8 +8,7 @@ char *ops_basics_serve(const struct ops_env *env, struct ops_session *session,
 	case PROTO_METHOD_BASICS_SIGN:
 	case PROTO_METHOD_BASICS_GENERATE_CSR:
 	case PROTO_METHOD_BASICS_IMPORT_CERTIFICATE:
-		return proto_reply_error(req, PROTO_ERROR_UNAVAILABLE,
-					 "this release of Qoltanba has no key sources yet");
+		return ops_reply_unavailable(req);
 	case PROTO_METHOD_NONE:
 	case PROTO_METHOD_GET_ACTIVE_TOKENS:
 	case PROTO_METHOD_GET_KEY_INFO:

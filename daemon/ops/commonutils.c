@@ -59,8 +59,7 @@ char *ops_commonutils_serve(const struct ops_env *env, struct ops_session *sessi
 	case PROTO_METHOD_SIGN_XMLS:
 	case PROTO_METHOD_SHOW_FILE_CHOOSER:
 	case PROTO_METHOD_APPLY_CADES_T:
-		return proto_reply_error(req, PROTO_ERROR_UNAVAILABLE,
-					 "this release of Qoltanba has no key sources yet");
+		return ops_reply_unavailable(req);
 	case PROTO_METHOD_NONE:
 	case PROTO_METHOD_BASICS_SIGN:
 	case PROTO_METHOD_BASICS_GENERATE_CSR:

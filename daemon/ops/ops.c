@@ -22,6 +22,12 @@ static gboolean call_deliver(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+char *ops_reply_unavailable(const struct proto_request *req)
+{
+	return proto_reply_error(req, PROTO_ERROR_UNAVAILABLE,
+				 "this release of Qoltanba has no key sources yet");
+}
+
 void ops_call_cancel(struct ops_call *call)
 {
 	if (!call)

@@ -35,6 +35,9 @@ struct ops_call *ops_serve(const struct ops_env *env, struct ops_session *sessio
 /* The connection is gone: reply() will not be called for this call. */
 void ops_call_cancel(struct ops_call *call);
 
+/* The answer to a method this release recognises but cannot serve. */
+char *ops_reply_unavailable(const struct proto_request *req);
+
 /* Per-module entry points, used by ops_serve(): they answer at once and
  * return the reply (malloc'd). */
 char *ops_commonutils_serve(const struct ops_env *env, struct ops_session *session,

@@ -150,6 +150,19 @@ export async function greeted(url, options) {
   return c;
 }
 
+// Keep trying for a while: after a close, lws lets go of a socket a
+// moment later, so a freed connection place is not free at once.
+export async function greetedEventually(url, attempts = 50) {
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await greeted(url);
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`no connection to ${url} accepted after ${attempts} attempts`);
+}
+
 // ncalayer-js-client, the client Kazakh sites use, with a WebSocket that
 // sends the given Origin and trusts the given CA (for wss).
 export function ncalayerClient(url, { origin, ca } = {}) {

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "daemon/server/localca.h"
+#include "tests/unit/test-util.h"
 
 #define DAY 86400
 #define RENEW ((int64_t)LOCALCA_RENEW_BEFORE_DAYS * DAY)
@@ -38,27 +39,10 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	f->tls = g_build_filename(f->top, "state", "qoltanba", "tls", NULL);
 }
 
-static void rm_rf(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir) {
-		while ((name = g_dir_read_name(dir))) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			rm_rf(child);
-		}
-		g_dir_close(dir);
-		g_rmdir(path);
-	} else
-		g_unlink(path);
-}
-
 static void fixture_teardown(struct fixture *f, gconstpointer data)
 {
 	(void)data;
-	rm_rf(f->top);
+	test_rm_rf(f->top);
 	g_free(f->top);
 	g_free(f->tls);
 }

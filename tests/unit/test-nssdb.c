@@ -15,6 +15,7 @@
 
 #include "daemon/server/localca.h"
 #include "daemon/server/nssdb.h"
+#include "tests/unit/test-util.h"
 
 #define RENEW ((int64_t)LOCALCA_RENEW_BEFORE_DAYS * 86400)
 #define FOREVER ((int64_t)(LOCALCA_VALID_DAYS + 1) * 86400)
@@ -184,28 +185,11 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(g_mkdir_with_parents(f->bare, 0700), ==, 0);
 }
 
-static void rm_rf(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir) {
-		while ((name = g_dir_read_name(dir))) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			rm_rf(child);
-		}
-		g_dir_close(dir);
-		g_rmdir(path);
-	} else
-		g_unlink(path);
-}
-
 static void fixture_teardown(struct fixture *f, gconstpointer data)
 {
 	(void)data;
 	print_report(f->report);
-	rm_rf(f->home);
+	test_rm_rf(f->home);
 	g_free(f->home);
 	g_free(f->tls);
 	g_free(f->chromium);
