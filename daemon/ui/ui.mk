@@ -1,0 +1,13 @@
+# The prompter: pinentry for passwords, PINs and confirmations.
+daemon_libqoltanbad_a_SOURCES += \
+	daemon/ui/pinentry.c \
+	daemon/ui/pinentry.h \
+	$(NULL)
+
+check_PROGRAMS += tests/unit/test-pinentry
+unit_tests += tests/unit/test-pinentry
+tests_unit_test_pinentry_SOURCES = tests/unit/test-pinentry.c
+tests_unit_test_pinentry_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) \
+	-DPINENTRY_SCRIPT_DIR=\"$(abs_top_srcdir)/tests/helpers\"
+tests_unit_test_pinentry_LDADD = daemon/libqoltanbad.a $(OPENSSL_LIBS) $(GLIB_LIBS)
+EXTRA_DIST += tests/helpers/pinentry-script
