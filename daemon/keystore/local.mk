@@ -1,0 +1,34 @@
+# keystore/: where keys live (PKCS#12 files, tokens) and what their
+# certificates say.
+daemon_libqoltanbad_a_SOURCES += \
+	daemon/keystore/certinfo.c \
+	daemon/keystore/certinfo.h \
+	$(NULL)
+
+check_PROGRAMS += tests/unit/test-certinfo
+unit_tests += tests/unit/test-certinfo
+tests_unit_test_certinfo_SOURCES = tests/unit/test-certinfo.c
+tests_unit_test_certinfo_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) \
+	-DTEST_DATA_DIR=\"$(abs_top_srcdir)/tests/data\"
+tests_unit_test_certinfo_LDADD = daemon/libqoltanbad.a $(OPENSSL_LIBS) $(GLIB_LIBS)
+
+# NCA's GOST 2022 test PKI: CA certificates, CRLs, and the certificates of
+# the twelve test keys (public parts only).
+EXTRA_DIST += \
+	tests/data/nca/root_test_gost_2022.cer \
+	tests/data/nca/nca_gost2022_test.cer \
+	tests/data/nca/nca_gost2022_test.crl \
+	tests/data/nca/nca_gost2022_d_test.crl \
+	tests/data/nca/information-system-revoked.pem \
+	tests/data/nca/information-system-valid.pem \
+	tests/data/nca/org-employee-revoked.pem \
+	tests/data/nca/org-employee-valid.pem \
+	tests/data/nca/org-head-revoked.pem \
+	tests/data/nca/org-head-valid.pem \
+	tests/data/nca/org-signer-revoked.pem \
+	tests/data/nca/org-signer-valid.pem \
+	tests/data/nca/person-revoked.pem \
+	tests/data/nca/person-valid.pem \
+	tests/data/nca/treasury-client-revoked.pem \
+	tests/data/nca/treasury-client-valid.pem \
+	$(NULL)
