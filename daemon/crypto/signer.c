@@ -6,6 +6,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 
+#include "daemon/crypto/streebog.h"
 #include "util/cleanup.h"
 
 struct algorithm_facts {
@@ -65,7 +66,8 @@ const char *signer_signature_uri(enum signer_algorithm alg)
 
 struct signer_hash {
 	enum signer_algorithm alg;
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *md;                    /* SHA-256 */
+	struct streebog512_ctx *streebog; /* GOST */
 };
 
 struct signer_hash *signer_hash_free(struct signer_hash *h)
@@ -73,20 +75,28 @@ struct signer_hash *signer_hash_free(struct signer_hash *h)
 	if (!h)
 		return NULL;
 	EVP_MD_CTX_free(h->md);
+	streebog512_free(h->streebog);
 	OPENSSL_free(h);
 	return NULL;
 }
 
 int signer_hash_new(enum signer_algorithm alg, struct signer_hash **ret)
 {
-	struct signer_hash *h;
+	struct signer_hash *h = OPENSSL_zalloc(sizeof(*h));
+	int r;
 
-	if (alg == SIGNER_ALG_GOST2015_512)
-		return SIGNER_E_UNSUPPORTED; /* Streebog: see signer-gost.c */
-	h = OPENSSL_zalloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->alg = alg;
+	if (alg == SIGNER_ALG_GOST2015_512) {
+		r = streebog512_init(&h->streebog);
+		if (r != 0) {
+			signer_hash_free(h);
+			return r < 0 ? r : SIGNER_E_UNSUPPORTED;
+		}
+		*ret = h;
+		return 0;
+	}
 	h->md = EVP_MD_CTX_new();
 	if (!h->md || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
 		signer_hash_free(h);
@@ -98,6 +108,8 @@ int signer_hash_new(enum signer_algorithm alg, struct signer_hash **ret)
 
 int signer_hash_update(struct signer_hash *h, const void *data, size_t len)
 {
+	if (h->streebog)
+		return streebog512_update(h->streebog, data, len) == 0 ? 0 : -EIO;
 	return EVP_DigestUpdate(h->md, data, len) == 1 ? 0 : -EIO;
 }
 
@@ -105,6 +117,12 @@ int signer_hash_final(struct signer_hash *h, uint8_t ret[SIGNER_DIGEST_MAX], siz
 {
 	unsigned n = 0;
 
+	if (h->streebog) {
+		if (streebog512_final(h->streebog, ret) != 0)
+			return -EIO;
+		*ret_len = STREEBOG512_SIZE;
+		return 0;
+	}
 	if (EVP_DigestFinal_ex(h->md, ret, &n) != 1)
 		return -EIO;
 	*ret_len = n;

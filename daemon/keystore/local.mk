@@ -3,7 +3,16 @@
 daemon_libqoltanbad_a_SOURCES += \
 	daemon/keystore/certinfo.c \
 	daemon/keystore/certinfo.h \
+	daemon/keystore/pkcs12.c \
+	daemon/keystore/pkcs12.h \
 	$(NULL)
+
+check_PROGRAMS += tests/unit/test-pkcs12
+unit_tests += tests/unit/test-pkcs12
+tests_unit_test_pkcs12_SOURCES = tests/unit/test-pkcs12.c
+tests_unit_test_pkcs12_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) \
+	-DTEST_DATA_DIR=\"$(abs_top_srcdir)/tests/data\"
+tests_unit_test_pkcs12_LDADD = daemon/libqoltanbad.a $(OPENSSL_LIBS) $(GLIB_LIBS)
 
 check_PROGRAMS += tests/unit/test-certinfo
 unit_tests += tests/unit/test-certinfo

@@ -39,6 +39,24 @@ static void test_sha256(void)
 	signer_hash_free(h);
 }
 
+/* Streebog-512 for GOST, through the same interface (vector from
+ * tests/data/gost/vectors.txt, in NCA's byte order). */
+static void test_streebog(void)
+{
+	static const char msg[] = "ncalayer-rs test message";
+	static const char want[] = "7d2b8e1c32c116aba0e4c14a021d459206b6174d201cddfed0b256da91729cf1"
+				   "69199a9ff12d6026c29e6acabe19c4d191954823f54fb7b2661b3b4b5cfe2179";
+	uint8_t d[SIGNER_DIGEST_MAX];
+	size_t n = 0;
+	char hex[2 * SIGNER_DIGEST_MAX + 1];
+
+	g_assert_cmpint(signer_digest(SIGNER_ALG_GOST2015_512, msg, strlen(msg), d, &n), ==, 0);
+	g_assert_cmpuint(n, ==, 64);
+	for (size_t i = 0; i < n; i++)
+		g_snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	g_assert_cmpstr(hex, ==, want);
+}
+
 static void test_table(void)
 {
 	g_assert_cmpuint(signer_digest_size(SIGNER_ALG_GOST2015_512), ==, 64);
@@ -117,6 +135,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/signer/sha256", test_sha256);
 	g_test_add_func("/signer/table", test_table);
+	g_test_add_func("/signer/streebog", test_streebog);
 	g_test_add_func("/signer/rsa", test_rsa);
 	g_test_add_func("/signer/ecdsa", test_ecdsa);
 	g_test_add_func("/signer/unsupported", test_unsupported);
