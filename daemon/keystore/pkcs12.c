@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/pkcs12.h>
 #include <openssl/provider.h>
+#include <openssl/x509v3.h>
 
 #include "daemon/crypto/kzgost.h"
 
@@ -30,7 +31,7 @@ struct pkcs12_key *pkcs12_key_free(struct pkcs12_key *key)
 		return NULL;
 	g_free(key->alias);
 	X509_free(key->cert);
-	OSSL_STACK_OF_X509_free(key->chain);
+	sk_X509_pop_free(key->chain, X509_free);
 	EVP_PKEY_free(key->pkey);
 	OPENSSL_cleanse(key->gost, sizeof(key->gost));
 	g_free(key);
@@ -121,7 +122,7 @@ int pkcs12_key_load_mem(const void *der, size_t len, const char *password,
 		 * the whole file: read it our way. */
 		EVP_PKEY_free(key->pkey);
 		X509_free(key->cert);
-		OSSL_STACK_OF_X509_free(key->chain);
+		sk_X509_pop_free(key->chain, X509_free);
 		key->pkey = NULL;
 		key->cert = NULL;
 		key->chain = NULL;
