@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
 #include "daemon/crypto/kzgost.h"
@@ -156,6 +157,9 @@ static void test_bad_files(void)
 
 int main(int argc, char **argv)
 {
+	/* To write files with NCA's legacy PBE, as the loader reads them. */
+	OSSL_PROVIDER_load(NULL, "default");
+	OSSL_PROVIDER_load(NULL, "legacy");
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_data_func("/pkcs12/rsa-legacy", "rsa-legacy", test_openssl_files);
 	g_test_add_data_func("/pkcs12/rsa", "rsa", test_openssl_files);
