@@ -1,6 +1,7 @@
 #include "daemon/keystore/pkcs12.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <glib.h>
 #include <string.h>
 
@@ -13,14 +14,24 @@
 
 /* NCA's files protect certificates with pbeWithSHA1And40BitRC2-CBC, which
  * OpenSSL 3 keeps in its legacy provider. Loading it also needs the
- * default provider loaded explicitly. */
+ * default provider loaded explicitly. Both stay loaded for the life of
+ * the process and are let go at exit, before OpenSSL's own clean-up. */
+static OSSL_PROVIDER *provider_default, *provider_legacy;
+
+static void unload_providers(void)
+{
+	OSSL_PROVIDER_unload(provider_legacy);
+	OSSL_PROVIDER_unload(provider_default);
+}
+
 static void load_providers(void)
 {
 	static gsize done;
 
 	if (g_once_init_enter(&done)) {
-		OSSL_PROVIDER_load(NULL, "default");
-		OSSL_PROVIDER_load(NULL, "legacy");
+		provider_default = OSSL_PROVIDER_load(NULL, "default");
+		provider_legacy = OSSL_PROVIDER_load(NULL, "legacy");
+		atexit(unload_providers);
 		g_once_init_leave(&done, 1);
 	}
 }

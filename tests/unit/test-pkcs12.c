@@ -158,8 +158,10 @@ static void test_bad_files(void)
 int main(int argc, char **argv)
 {
 	/* To write files with NCA's legacy PBE, as the loader reads them. */
-	OSSL_PROVIDER_load(NULL, "default");
-	OSSL_PROVIDER_load(NULL, "legacy");
+	OSSL_PROVIDER *def = OSSL_PROVIDER_load(NULL, "default");
+	OSSL_PROVIDER *legacy = OSSL_PROVIDER_load(NULL, "legacy");
+	int r;
+
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_data_func("/pkcs12/rsa-legacy", "rsa-legacy", test_openssl_files);
 	g_test_add_data_func("/pkcs12/rsa", "rsa", test_openssl_files);
@@ -167,5 +169,8 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/pkcs12/ec", "ec", test_openssl_files);
 	g_test_add_func("/pkcs12/nca-gost", test_nca_gost);
 	g_test_add_func("/pkcs12/bad-files", test_bad_files);
-	return g_test_run();
+	r = g_test_run();
+	OSSL_PROVIDER_unload(legacy);
+	OSSL_PROVIDER_unload(def);
+	return r;
 }
