@@ -24,6 +24,13 @@ void config_init(struct config *cfg)
 		.allow_no_origin = true,
 		.locale = g_strdup("kk"),
 		.state_dir = g_build_filename(g_get_user_state_dir(), "qoltanba", NULL),
+		.pinentry = g_strdup("pinentry"),
+		.key_folder = g_build_filename(g_get_home_dir(), "Documents", NULL),
+		.file_chooser = CONFIG_FILE_CHOOSER_AUTO,
+		.ca_certs = g_new0(char *, 1),
+		.crls = g_new0(char *, 1),
+		.tsa_url = g_strdup(CONFIG_DEFAULT_TSA_URL),
+		.tsa_timeout_s = CONFIG_DEFAULT_TSA_TIMEOUT,
 	};
 }
 
@@ -34,6 +41,12 @@ void config_clear(struct config *cfg)
 	g_free(cfg->locale);
 	g_free(cfg->state_dir);
 	g_free(cfg->config_file);
+	g_free(cfg->pinentry);
+	g_free(cfg->key_folder);
+	g_strfreev(cfg->ca_certs);
+	g_strfreev(cfg->crls);
+	g_free(cfg->tsa_url);
+	g_free(cfg->tsa_policy);
 	*cfg = (struct config){ 0 };
 }
 
@@ -108,10 +121,30 @@ static const struct config_key known_keys[] = {
 	{ "server", "listen" },       { "server", "max-message" },  { "server", "max-connections" },
 	{ "server", "max-queue" },    { "origins", "allow" },       { "origins", "allow-no-origin" },
 	{ "ui", "locale" },           { "testing", "response-delay-ms" },
+	{ "ui", "pinentry" },         { "ui", "key-folder" },       { "ui", "file-chooser" },
+	{ "keys", "ca-certs" },       { "keys", "crl" },            { "tsa", "url" },
+	{ "tsa", "policy" },          { "tsa", "timeout" },         { "testing", "validity-time" },
 	/* read by later subsystems; accepted here so one file serves all */
-	{ "ui", "pinentry" },         { "ui", "key-folder" },       { "camera", "source" },
-	{ "camera", "device" },       { "tsa", "url" },
+	{ "camera", "source" },       { "camera", "device" },
 };
+
+/* "~/x" → $HOME/x; other paths as they are. */
+static char *expand_home(const char *v)
+{
+	if (v[0] == '~' && (v[1] == '/' || v[1] == '\0'))
+		return g_build_filename(g_get_home_dir(), v + 1, NULL);
+	return g_strdup(v);
+}
+
+static char **expand_list(const char *v)
+{
+	g_auto(GStrv) l = split_list(v);
+	char **out = g_new0(char *, g_strv_length(l) + 1);
+
+	for (size_t i = 0; l[i]; i++)
+		out[i] = expand_home(l[i]);
+	return out;
+}
 
 static bool key_known(const char *group, const char *key)
 {
@@ -197,6 +230,48 @@ int config_load(struct config *cfg, const char *path, char **ret_message)
 					return value_error(ret_message, file, *g, *k, v, "expected kk, ru or en");
 				g_free(cfg->locale);
 				cfg->locale = g_strdup(v);
+			} else if (g_str_equal(*g, "ui") && g_str_equal(*k, "pinentry")) {
+				if (!*v)
+					return value_error(ret_message, file, *g, *k, v, "expected a program");
+				g_free(cfg->pinentry);
+				cfg->pinentry = expand_home(v);
+			} else if (g_str_equal(*k, "key-folder")) {
+				if (!*v)
+					return value_error(ret_message, file, *g, *k, v, "expected a folder");
+				g_free(cfg->key_folder);
+				cfg->key_folder = expand_home(v);
+			} else if (g_str_equal(*k, "file-chooser")) {
+				if (g_str_equal(v, "auto"))
+					cfg->file_chooser = CONFIG_FILE_CHOOSER_AUTO;
+				else if (g_str_equal(v, "folder"))
+					cfg->file_chooser = CONFIG_FILE_CHOOSER_FOLDER;
+				else
+					return value_error(ret_message, file, *g, *k, v, "expected auto or folder");
+			} else if (g_str_equal(*k, "ca-certs")) {
+				g_strfreev(cfg->ca_certs);
+				cfg->ca_certs = expand_list(v);
+			} else if (g_str_equal(*k, "crl")) {
+				g_strfreev(cfg->crls);
+				cfg->crls = expand_list(v);
+			} else if (g_str_equal(*g, "tsa") && g_str_equal(*k, "url")) {
+				if (*v && !g_str_has_prefix(v, "http://") && !g_str_has_prefix(v, "https://"))
+					return value_error(ret_message, file, *g, *k, v,
+							   "expected an http:// or https:// URL, or nothing");
+				g_free(cfg->tsa_url);
+				cfg->tsa_url = g_strdup(v);
+			} else if (g_str_equal(*g, "tsa") && g_str_equal(*k, "policy")) {
+				g_free(cfg->tsa_policy);
+				cfg->tsa_policy = *v ? g_strdup(v) : NULL;
+			} else if (g_str_equal(*g, "tsa") && g_str_equal(*k, "timeout")) {
+				if (!parse_uint(v, 1, 600, &cfg->tsa_timeout_s))
+					return value_error(ret_message, file, *g, *k, v, "expected 1..600 seconds");
+			} else if (g_str_equal(*k, "validity-time")) {
+				g_autoptr(GDateTime) t = g_date_time_new_from_iso8601(v, NULL);
+
+				if (!t)
+					return value_error(ret_message, file, *g, *k, v,
+							   "expected an ISO 8601 time such as 2026-01-01T00:00:00Z");
+				cfg->validity_time = g_date_time_to_unix(t);
 			} else if (g_str_equal(*k, "response-delay-ms")) {
 				if (!parse_uint(v, 0, 600000, &cfg->response_delay_ms))
 					return value_error(ret_message, file, *g, *k, v, "expected 0..600000");

@@ -16,6 +16,14 @@ enum config_error {
 	CONFIG_E_VALUE,    /* a key has a value out of range or of the wrong form */
 };
 
+#define CONFIG_DEFAULT_TSA_URL "http://tsp.pki.gov.kz:80"
+#define CONFIG_DEFAULT_TSA_TIMEOUT 20
+
+enum config_file_chooser {
+	CONFIG_FILE_CHOOSER_AUTO,   /* the desktop portal, else the key folder */
+	CONFIG_FILE_CHOOSER_FOLDER, /* only the key folder */
+};
+
 struct config {
 	char **listen;           /* NULL-terminated "ADDR:PORT" list */
 	size_t max_message;      /* bytes in one WebSocket message */
@@ -27,6 +35,21 @@ struct config {
 	char *state_dir;         /* $XDG_STATE_HOME/qoltanba */
 	char *config_file;       /* the file that was read, NULL if none */
 	unsigned response_delay_ms; /* [testing]: hold each answer this long */
+	long long validity_time;    /* [testing]: check certificates at this time (0: now) */
+
+	/* [ui] */
+	char *pinentry;          /* the pinentry program: a name in PATH or a path */
+	char *key_folder;        /* where key files are looked for without a portal */
+	enum config_file_chooser file_chooser;
+
+	/* [keys] */
+	char **ca_certs;         /* NULL-terminated files: trusted CAs when a page names none */
+	char **crls;             /* NULL-terminated CRL files (PEM or DER) */
+
+	/* [tsa] */
+	char *tsa_url;           /* "" or NULL: no timestamps */
+	char *tsa_policy;        /* policy OID to ask for, NULL: the service's default */
+	unsigned tsa_timeout_s;
 };
 
 /* Fill *cfg with the built-in defaults. */

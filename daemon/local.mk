@@ -11,6 +11,10 @@ daemon_libqoltanbad_a_SOURCES = \
 	daemon/ops/ops.h \
 	daemon/ops/commonutils.c \
 	daemon/ops/basics.c \
+	daemon/ops/keys.c \
+	daemon/ops/sign.c \
+	daemon/ops/sign.h \
+	daemon/ops/work.h \
 	daemon/server/gate.c \
 	daemon/server/gate.h \
 	daemon/server/listen.c \

@@ -12,7 +12,8 @@
 
 static const struct error_form {
 	/* commonUtils (and unknown-module) form: {"code":"500","message":key}
-	 * or, with detail, "key: detail". */
+	 * or, with detail, "key: detail"; common_key NULL with common_detail:
+	 * the detail alone; common_key NULL without: no message at all. */
 	const char *common_key;
 	bool common_detail;
 	/* basics form: {"status":false,"code":code,...}; NULL: the cancel
@@ -42,6 +43,87 @@ static const struct error_form {
 		.common_key = "internal.error",
 		.invoker_code = "INTERNAL_ERROR",
 		.sentence = "Qoltanba failed with an internal error.",
+	},
+	/* NCALayer's own keys (StorageInfo) where it has one. */
+	[PROTO_ERROR_STORAGE_NAME_EMPTY] = {
+		.common_key = "storageName.param.empty",
+		.invoker_code = "STORAGE_UNKNOWN",
+		.sentence = "No key storage type was given.",
+	},
+	[PROTO_ERROR_STORAGE_UNKNOWN] = {
+		.common_key = "storage.unknown",
+		.common_detail = true,
+		.invoker_code = "STORAGE_UNKNOWN",
+		.sentence = "The key storage type is not known.",
+	},
+	[PROTO_ERROR_STORAGE_EMPTY] = {
+		.common_key = "storage.empty",
+		.common_detail = true,
+		.invoker_code = "STORAGE_EMPTY",
+		.sentence = "No key storage of the allowed types is available.",
+	},
+	[PROTO_ERROR_FILE_NOT_FOUND] = {
+		.common_key = "file.not_found",
+		.common_detail = true,
+		.invoker_code = "FILE_NOT_FOUND",
+		.sentence = "The key file cannot be read.",
+	},
+	[PROTO_ERROR_KEYSTORE_CORRUPT] = {
+		.common_key = "keystore.corrupt",
+		.common_detail = true,
+		.invoker_code = "KEYSTORE_CORRUPT",
+		.sentence = "The key file is damaged or is not a PKCS#12 file.",
+	},
+	[PROTO_ERROR_PASSWORD_WRONG] = {
+		.common_key = "password.wrong",
+		.common_detail = true,
+		.invoker_code = "WRONG_PASSWORD",
+		.sentence = "The key's password was entered wrong too many times.",
+	},
+	[PROTO_ERROR_KEY_UNSUPPORTED] = {
+		.common_key = "key.unsupported",
+		.common_detail = true,
+		.invoker_code = "KEY_UNSUPPORTED",
+		.sentence = "The key's algorithm is not supported.",
+	},
+	[PROTO_ERROR_KEY_MISMATCH] = {
+		.common_key = "key.mismatch",
+		.common_detail = true,
+		.invoker_code = "KEY_MISMATCH",
+		.sentence = "The chosen key does not meet the page's requirements.",
+	},
+	[PROTO_ERROR_DATA_INVALID] = {
+		.common_key = "data.invalid",
+		.common_detail = true,
+		.invoker_code = "INVALID_SIGNING_PARAMS",
+		.sentence = "The data to sign or the signing parameters are not valid.",
+	},
+	[PROTO_ERROR_HASH_EMPTY] = {
+		.invoker_code = "INVALID_SIGNING_PARAMS",
+		.sentence = "The data to sign or the signing parameters are not valid.",
+	},
+	[PROTO_ERROR_XML] = {
+		.common_detail = true,
+		.invoker_code = "SIGNING_FAILURE",
+		.sentence = "The XML document cannot be signed.",
+	},
+	[PROTO_ERROR_TIMESTAMP] = {
+		.common_key = "tsp.failed",
+		.common_detail = true,
+		.invoker_code = "TSP_FAILURE",
+		.sentence = "The timestamp service failed.",
+	},
+	[PROTO_ERROR_SIGNING_FAILED] = {
+		.common_key = "signing.failed",
+		.common_detail = true,
+		.invoker_code = "SIGNING_FAILURE",
+		.sentence = "The key failed to sign.",
+	},
+	[PROTO_ERROR_UI_UNAVAILABLE] = {
+		.common_key = "ui.unavailable",
+		.common_detail = true,
+		.invoker_code = "UI_UNAVAILABLE",
+		.sentence = "Qoltanba cannot ask the user: no dialog program works.",
 	},
 };
 
@@ -214,6 +296,11 @@ char *proto_reply_error(const struct proto_request *req, enum proto_error err, c
 		/* An unknown module has no error form of its own beyond
 		 * MODULE_NOT_FOUND; the commonUtils form is the one pages know. */
 		break;
+	}
+	if (!form->common_key) {
+		/* The detail alone (a parser's message, as NCALayer passes
+		 * it on), or NCALayer's bare {"code":"500"}. */
+		return proto_reply_common_failure(req, form->common_detail ? detail : NULL);
 	}
 	if (form->common_detail && detail &&
 	    asprintf(&text, "%s: %s", form->common_key, detail) < 0)

@@ -222,6 +222,21 @@ enum proto_error {
 	PROTO_ERROR_ORIGIN_REFUSED, /* detail: the origin */
 	PROTO_ERROR_UNAVAILABLE,    /* detail: why, in English */
 	PROTO_ERROR_INTERNAL,	    /* detail: may be NULL; never secret */
+	/* Serving a signing or key request: */
+	PROTO_ERROR_STORAGE_NAME_EMPTY,  /* commonUtils storage argument "" */
+	PROTO_ERROR_STORAGE_UNKNOWN,     /* detail: the storage name */
+	PROTO_ERROR_STORAGE_EMPTY,       /* detail: why no storage of that type is usable */
+	PROTO_ERROR_FILE_NOT_FOUND,      /* detail: the file or folder */
+	PROTO_ERROR_KEYSTORE_CORRUPT,    /* detail: the file */
+	PROTO_ERROR_PASSWORD_WRONG,      /* detail: the file */
+	PROTO_ERROR_KEY_UNSUPPORTED,     /* detail: the algorithm */
+	PROTO_ERROR_KEY_MISMATCH,        /* detail: which requirement the key misses */
+	PROTO_ERROR_DATA_INVALID,        /* detail: what is wrong with the data */
+	PROTO_ERROR_HASH_EMPTY,          /* createCAdESFromBase64Hash with "" (NCALayer's bare 500) */
+	PROTO_ERROR_XML,                 /* detail: the parser's or XPath's message, sent as is */
+	PROTO_ERROR_TIMESTAMP,           /* detail: why the timestamp service failed */
+	PROTO_ERROR_SIGNING_FAILED,      /* detail: may be NULL */
+	PROTO_ERROR_UI_UNAVAILABLE,      /* detail: why the user cannot be asked */
 	_PROTO_ERROR_MAX,
 };
 

@@ -11,6 +11,11 @@ AM_TESTS_ENVIRONMENT = \
 	QOL_TEST_DATA='$(abs_top_srcdir)/tests/data'; export QOL_TEST_DATA; \
 	NODE_PATH='$(NODE_MODULES)'; export NODE_PATH; \
 	LC_ALL=C.UTF-8; export LC_ALL; \
+	QOL_HELPERS='$(abs_top_builddir)/tests/helpers'; export QOL_HELPERS; \
+	QOL_SRC_HELPERS='$(abs_top_srcdir)/tests/helpers'; export QOL_SRC_HELPERS; \
+	QOL_KEYS='$(keys_test_dir)'; export QOL_KEYS; \
+	QOL_TSP='$(abs_top_builddir)/tests/data/tsp'; export QOL_TSP; \
+	OPENSSL='$(OPENSSL_BIN)'; export OPENSSL; \
 	$(NULL)
 
 check_PROGRAMS += tests/unit/test-gate tests/unit/test-config
@@ -28,13 +33,20 @@ integration_tests += \
 	tests/integration/gate.mjs \
 	tests/integration/lifecycle.mjs \
 	tests/e2e/wss-chromium.mjs \
+	tests/integration/sign.mjs \
+	tests/integration/sign-gost.mjs \
+	tests/integration/sign-errors.mjs \
 	$(NULL)
 
 TESTS = $(unit_tests) $(integration_tests)
 
+# The key files the signing tests use (tests/data/keys.mk).
+check_DATA = $(keys_test_stamp) tests/data/tsp/.stamp
+
 EXTRA_DIST += \
 	$(integration_tests) \
 	tests/integration/harness.mjs \
+	tests/integration/signing.mjs \
 	tests/unit/test-util.h \
 	tests/data/recorded-exchanges.json \
 	package.json \
@@ -44,3 +56,9 @@ EXTRA_DIST += \
 # Small programs the integration tests drive.
 check_PROGRAMS += tests/helpers/notify-recv
 tests_helpers_notify_recv_SOURCES = tests/helpers/notify-recv.c
+
+# A second verifier for GOST 2015-512 CMS and XML signatures.
+check_PROGRAMS += tests/helpers/gost-verify
+tests_helpers_gost_verify_SOURCES = tests/helpers/gost-verify.c
+tests_helpers_gost_verify_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) $(LIBXML_CFLAGS)
+tests_helpers_gost_verify_LDADD = daemon/libqoltanbad.a $(LIBXML_LIBS) $(OPENSSL_LIBS) $(GLIB_LIBS)

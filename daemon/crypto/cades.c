@@ -14,6 +14,7 @@
 #include "daemon/crypto/cades.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@
 #define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
 #define OID_SIGNING_TIME "1.2.840.113549.1.9.5"
 #define OID_SIGNING_CERT_V2 "1.2.840.113549.1.9.16.2.47"
+#define OID_TIMESTAMP_TOKEN "1.2.840.113549.1.9.16.2.14"
 #define OID_SHA256 "2.16.840.1.101.3.4.2.1"
 
 enum {
@@ -40,6 +42,7 @@ enum {
 	TAG_SEQUENCE = 0x30,
 	TAG_SET = 0x31,
 	TAG_CONTEXT_0 = 0xa0, /* [0], constructed */
+	TAG_CONTEXT_1 = 0xa1, /* [1], constructed: unsignedAttrs */
 	TAG_CONTEXT_4 = 0xa4, /* [4], constructed: GeneralName directoryName */
 };
 
@@ -343,6 +346,21 @@ static int build_signed_attributes(const struct signer *s, const uint8_t *digest
 	return ret->err;
 }
 
+/* Whether der[0..len) is exactly one DER SEQUENCE with a definite length
+ * (a TimeStampToken from the hook goes into the result as it is). */
+static bool der_is_one_sequence(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	long n;
+	int tag, class, r;
+
+	if (!der || len < 2 || len > LONG_MAX)
+		return false;
+	r = ASN1_get_object(&p, &n, &tag, &class, (long)len);
+	return !(r & 0x80) && r == V_ASN1_CONSTRUCTED && tag == V_ASN1_SEQUENCE &&
+	       class == V_ASN1_UNIVERSAL && (size_t)(p - der) + (size_t)n == len;
+}
+
 /* [0] IMPLICIT SET OF Certificate: the signer's and the chain, in DER
  * order, each once. */
 static int build_certificates(const struct signer *s, const struct der *signer_cert,
@@ -392,8 +410,9 @@ int cades_sign(const struct signer *s, const void *data, size_t len, const struc
 	uint8_t digest[SIGNER_DIGEST_MAX], tbs_digest[SIGNER_DIGEST_MAX];
 	uint8_t cert_hash[SIGNER_DIGEST_MAX];
 	size_t digest_len = 0, tbs_digest_len = 0, cert_hash_len = 0, sig_len = 0;
-	size_t econtent_len, signed_data_len, content_info_len, start;
+	size_t econtent_len, signed_data_len, content_info_len, start, token_len = 0;
 	uint8_t *sig = NULL;
+	_cleanup_free_ uint8_t *token = NULL;
 	bool attached;
 	int r;
 
@@ -441,9 +460,23 @@ int cades_sign(const struct signer *s, const void *data, size_t len, const struc
 	if (r != 0)
 		return signer_error(r);
 
+	/* CAdES-T: the time stamp covers the signature value's octets
+	 * (RFC 3161 Appendix A). */
+	if (o->timestamp) {
+		r = o->timestamp(o->timestamp_ctx, sig, sig_len, &token, &token_len);
+		if (r != 0) {
+			OPENSSL_free(sig);
+			return CADES_E_TIMESTAMP;
+		}
+		if (!der_is_one_sequence(token, token_len)) {
+			OPENSSL_free(sig);
+			return -EINVAL;
+		}
+	}
+
 	/* SignerInfo ::= SEQUENCE { version 1, sid IssuerAndSerialNumber,
 	 * digestAlgorithm, signedAttrs [0] IMPLICIT, signatureAlgorithm,
-	 * signature OCTET STRING } */
+	 * signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL } */
 	start = der_begin(&signer_info);
 	der_put_small_int(&signer_info, 1);
 	{
@@ -458,6 +491,14 @@ int cades_sign(const struct signer *s, const void *data, size_t len, const struc
 	der_put_algorithm(&signer_info, signer_signature_oid(s->alg),
 			  signature_parameters_null(s->alg));
 	der_put_tlv(&signer_info, TAG_OCTET_STRING, sig, sig_len);
+	if (token) {
+		size_t unsigned_attrs = der_begin(&signer_info), attr, set;
+
+		attr = attribute_begin(&signer_info, OID_TIMESTAMP_TOKEN, &set);
+		der_put(&signer_info, token, token_len);
+		attribute_end(&signer_info, attr, set);
+		der_end(&signer_info, TAG_CONTEXT_1, unsigned_attrs);
+	}
 	der_end(&signer_info, TAG_SEQUENCE, start);
 	OPENSSL_free(sig);
 	if (signer_info.err)

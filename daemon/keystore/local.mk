@@ -3,6 +3,8 @@
 daemon_libqoltanbad_a_SOURCES += \
 	daemon/keystore/certinfo.c \
 	daemon/keystore/certinfo.h \
+	daemon/keystore/keyfilter.c \
+	daemon/keystore/keyfilter.h \
 	daemon/keystore/pkcs12.c \
 	daemon/keystore/pkcs12.h \
 	$(NULL)
@@ -41,3 +43,12 @@ EXTRA_DIST += \
 	tests/data/nca/treasury-client-revoked.pem \
 	tests/data/nca/treasury-client-valid.pem \
 	$(NULL)
+
+check_PROGRAMS += tests/unit/test-keyfilter
+unit_tests += tests/unit/test-keyfilter
+tests_unit_test_keyfilter_SOURCES = tests/unit/test-keyfilter.c
+tests_unit_test_keyfilter_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) \
+	-DTEST_DATA_DIR=\"$(abs_top_srcdir)/tests/data\" \
+	-DTEST_KEYS_DIR=\"$(keys_test_dir)\"
+tests_unit_test_keyfilter_LDADD = $(DAEMON_LIBS)
+tests_unit_test_keyfilter_DEPENDENCIES = daemon/libqoltanbad.a $(keys_test_stamp)

@@ -1,12 +1,22 @@
-/* kz.gov.pki.knca.commonUtils: NCALayer's positional-argument module. */
+/* kz.gov.pki.knca.commonUtils: NCALayer's positional-argument module.
+ * getActiveTokens and changeLocale are answered on the loop; the methods
+ * that ask the user or sign run on a worker (ops_commonutils_work). */
 #include <glib.h>
 #include <json-c/json.h>
 #include <string.h>
 
-#include "daemon/ops/ops.h"
+#include <openssl/pem.h>
+
+#include "daemon/crypto/cades.h"
+#include "daemon/crypto/xmldsig.h"
+#include "daemon/ops/sign.h"
+#include "daemon/ops/work.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 DEFINE_POINTER_CLEANUP(json_object_put, struct json_object)
+DEFINE_POINTER_CLEANUP(pkcs12_key_free, struct pkcs12_key)
+DEFINE_POINTER_CLEANUP(prompter_free, struct prompter)
 
 /* NCALayer takes "kz" for Kazakh as well as "kk". */
 static const char *locale_normalize(const char *s)
@@ -50,16 +60,17 @@ char *ops_commonutils_serve(const struct ops_env *env, struct ops_session *sessi
 		return serve_get_active_tokens(req);
 	case PROTO_METHOD_CHANGE_LOCALE:
 		return serve_change_locale(session, req);
+	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_FILE:
+	case PROTO_METHOD_APPLY_CADES_T:
+		return ops_reply_unavailable(req);
 	case PROTO_METHOD_GET_KEY_INFO:
 	case PROTO_METHOD_CREATE_CADES_FROM_BASE64:
 	case PROTO_METHOD_CREATE_CADES_FROM_BASE64_HASH:
 	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_BASE64:
-	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_FILE:
 	case PROTO_METHOD_SIGN_XML:
 	case PROTO_METHOD_SIGN_XMLS:
 	case PROTO_METHOD_SHOW_FILE_CHOOSER:
-	case PROTO_METHOD_APPLY_CADES_T:
-		return ops_reply_unavailable(req);
+		/* Served by ops_commonutils_work(). */
 	case PROTO_METHOD_NONE:
 	case PROTO_METHOD_BASICS_SIGN:
 	case PROTO_METHOD_BASICS_GENERATE_CSR:
@@ -68,4 +79,226 @@ char *ops_commonutils_serve(const struct ops_env *env, struct ops_session *sessi
 		break;
 	}
 	return proto_reply_error(req, PROTO_ERROR_INTERNAL, NULL);
+}
+
+bool ops_method_needs_worker(enum proto_method method)
+{
+	switch (method) {
+	case PROTO_METHOD_GET_KEY_INFO:
+	case PROTO_METHOD_CREATE_CADES_FROM_BASE64:
+	case PROTO_METHOD_CREATE_CADES_FROM_BASE64_HASH:
+	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_BASE64:
+	case PROTO_METHOD_SIGN_XML:
+	case PROTO_METHOD_SIGN_XMLS:
+	case PROTO_METHOD_SHOW_FILE_CHOOSER:
+	case PROTO_METHOD_BASICS_SIGN:
+		return true;
+	case PROTO_METHOD_NONE:
+	case PROTO_METHOD_GET_ACTIVE_TOKENS:
+	case PROTO_METHOD_CHANGE_LOCALE:
+	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_FILE:
+	case PROTO_METHOD_APPLY_CADES_T:
+	case PROTO_METHOD_BASICS_GENERATE_CSR:
+	case PROTO_METHOD_BASICS_IMPORT_CERTIFICATE:
+	case _PROTO_METHOD_MAX:
+		break;
+	}
+	return false;
+}
+
+static int add_string(struct json_object *o, const char *key, const char *value)
+{
+	struct json_object *s = json_object_new_string(value ? value : "");
+
+	if (!s || json_object_object_add(o, key, s) < 0) {
+		json_object_put(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static char *cert_pem(X509 *cert)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL, *pem = NULL;
+	long len;
+
+	if (bio && PEM_write_bio_X509(bio, cert) == 1) {
+		len = BIO_get_mem_data(bio, &data);
+		pem = g_strndup(data, (gsize)len);
+	}
+	BIO_free(bio);
+	return pem;
+}
+
+/* getKeyInfo's answer: the chosen key's certificate, field formats as
+ * PROTOCOL.md lists them. */
+static struct json_object *key_info_object(const struct pkcs12_key *key)
+{
+	_cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+	g_autofree char *pem = cert_pem(key->cert);
+	g_autofree char *not_before = NULL, *not_after = NULL;
+	struct certinfo info;
+	int r;
+
+	if (!o || !pem || certinfo_read(key->cert, &info) < 0)
+		return NULL;
+	not_before = g_strdup_printf("%" G_GINT64_FORMAT, info.not_before_ms);
+	not_after = g_strdup_printf("%" G_GINT64_FORMAT, info.not_after_ms);
+	r = add_string(o, "alias", key->alias);
+	r = r ?: add_string(o, "keyId", info.key_id);
+	r = r ?: add_string(o, "algorithm", info.algorithm);
+	r = r ?: add_string(o, "subjectCn", info.subject_cn);
+	r = r ?: add_string(o, "subjectDn", info.subject_dn);
+	r = r ?: add_string(o, "issuerCn", info.issuer_cn);
+	r = r ?: add_string(o, "issuerDn", info.issuer_dn);
+	r = r ?: add_string(o, "serialNumber", info.serial);
+	r = r ?: add_string(o, "certNotAfter", not_after);
+	r = r ?: add_string(o, "certNotBefore", not_before);
+	r = r ?: add_string(o, "authorityKeyIdentifier", info.authority_key_id);
+	r = r ?: add_string(o, "pem", pem);
+	certinfo_clear(&info);
+	return r < 0 ? NULL : TAKE_PTR(o);
+}
+
+static char *work_get_key_info(struct ops_work *w, struct prompter *p)
+{
+	_cleanup_(pkcs12_key_freep) struct pkcs12_key *key = NULL;
+	_cleanup_(json_object_putp) struct json_object *info = NULL;
+	char *reply = ops_check_storage(w->req, proto_arg_string(w->req, 0));
+
+	if (reply)
+		return reply;
+	/* Any key, expired or revoked too: the page only learns which key
+	 * the user has, nothing is signed. */
+	reply = ops_open_key(w, p, prompter_text(p, "show which key you use"), NULL, NULL, &key);
+	if (reply)
+		return reply;
+	info = key_info_object(key);
+	if (!info)
+		return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
+	log_info("%s: getKeyInfo: key %s", w->origin ? w->origin : "(no origin)", key->alias);
+	return proto_reply_common_ok(w->req, info);
+}
+
+static char *work_show_file_chooser(struct ops_work *w, struct prompter *p)
+{
+	g_autofree char *path = NULL, *message = NULL;
+	_cleanup_(json_object_putp) struct json_object *result = NULL;
+	int r;
+
+	r = prompter_choose_file(p, proto_arg_string(w->req, 0), proto_arg_string(w->req, 1),
+				 &path, &message);
+	switch (r) {
+	case 0:
+		break;
+	case PROMPTER_E_CANCELLED:
+		return proto_reply_error(w->req, PROTO_ERROR_CANCELLED, NULL);
+	case PROMPTER_E_NO_FILES:
+		return proto_reply_error(w->req, PROTO_ERROR_FILE_NOT_FOUND, message);
+	case PROMPTER_E_UI:
+		return proto_reply_error(w->req, PROTO_ERROR_UI_UNAVAILABLE, message);
+	default:
+		return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
+	}
+	result = json_object_new_string(path);
+	return proto_reply_common_ok(w->req, result);
+}
+
+/* The CMS methods: createCAdESFromBase64, createCAdESFromBase64Hash and
+ * createCMSSignatureFromBase64. */
+static char *work_cms(struct ops_work *w, struct prompter *p)
+{
+	struct sign_request s = {
+		.format = SIGN_FORMAT_CMS,
+		.storage = proto_arg_string(w->req, 0),
+		.filter.key_type = certinfo_key_type_parse(proto_arg_string(w->req, 1)),
+	};
+	const char *b64 = proto_arg_string(w->req, 2);
+	struct ops_doc doc = { 0 };
+
+	switch (w->req->method) {
+	case PROTO_METHOD_CREATE_CADES_FROM_BASE64_HASH:
+		/* NCALayer answers an empty hash with a bare {"code":"500"}. */
+		if (!*b64)
+			return proto_reply_error(w->req, PROTO_ERROR_HASH_EMPTY, NULL);
+		s.digested = true;
+		break;
+	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_BASE64:
+		s.timestamp = TIMESTAMP_IF_CONFIGURED;
+		s.attached = proto_arg_boolean(w->req, 3);
+		break;
+	default:
+		s.attached = proto_arg_boolean(w->req, 3);
+		break;
+	}
+	if (!ops_base64_decode(b64, &doc.owned, &doc.len))
+		return proto_reply_error(w->req, PROTO_ERROR_DATA_INVALID,
+					 s.digested ? "base64Hash is not valid base64"
+						    : "base64Data is not valid base64");
+	doc.data = doc.owned;
+	s.docs = (struct ops_docs){ .v = g_memdup2(&doc, sizeof(doc)), .n = 1 };
+	return sign_run(w, p, &s);
+}
+
+static char *work_xml(struct ops_work *w, struct prompter *p)
+{
+	struct sign_request s = {
+		.format = SIGN_FORMAT_XML,
+		.storage = proto_arg_string(w->req, 0),
+		.filter.key_type = certinfo_key_type_parse(proto_arg_string(w->req, 1)),
+		.tbs_xpath = proto_arg_string(w->req, 3),
+		.parent_xpath = proto_arg_string(w->req, 4),
+		/* The recorded commonUtils answers separate lines with CR LF. */
+		.crlf = true,
+		.result_array = w->req->method == PROTO_METHOD_SIGN_XMLS,
+	};
+	struct proto_strv xmls = { 0 };
+
+	if (w->req->method == PROTO_METHOD_SIGN_XMLS) {
+		if (proto_arg_strings(w->req, 2, &xmls) < 0)
+			return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
+	} else {
+		xmls.v = g_new0(const char *, 2);
+		xmls.v[0] = proto_arg_string(w->req, 2);
+		xmls.n = 1;
+	}
+	s.docs.v = g_new0(struct ops_doc, xmls.n);
+	s.docs.n = xmls.n;
+	for (size_t i = 0; i < xmls.n; i++)
+		s.docs.v[i] = (struct ops_doc){ .data = (const uint8_t *)xmls.v[i],
+						.len = strlen(xmls.v[i]) };
+	free(xmls.v);
+	return sign_run(w, p, &s);
+}
+
+char *ops_commonutils_work(struct ops_work *w)
+{
+	_cleanup_(prompter_freep) struct prompter *p =
+		prompter_new(w->env->cfg, w->origin, w->locale, w->cancel);
+
+	switch (w->req->method) {
+	case PROTO_METHOD_GET_KEY_INFO:
+		return work_get_key_info(w, p);
+	case PROTO_METHOD_SHOW_FILE_CHOOSER:
+		return work_show_file_chooser(w, p);
+	case PROTO_METHOD_CREATE_CADES_FROM_BASE64:
+	case PROTO_METHOD_CREATE_CADES_FROM_BASE64_HASH:
+	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_BASE64:
+		return work_cms(w, p);
+	case PROTO_METHOD_SIGN_XML:
+	case PROTO_METHOD_SIGN_XMLS:
+		return work_xml(w, p);
+	case PROTO_METHOD_NONE:
+	case PROTO_METHOD_GET_ACTIVE_TOKENS:
+	case PROTO_METHOD_CHANGE_LOCALE:
+	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_FILE:
+	case PROTO_METHOD_APPLY_CADES_T:
+	case PROTO_METHOD_BASICS_SIGN:
+	case PROTO_METHOD_BASICS_GENERATE_CSR:
+	case PROTO_METHOD_BASICS_IMPORT_CERTIFICATE:
+	case _PROTO_METHOD_MAX:
+		break;
+	}
+	return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
 }

@@ -2,6 +2,8 @@
 daemon_libqoltanbad_a_SOURCES += \
 	daemon/ui/pinentry.c \
 	daemon/ui/pinentry.h \
+	daemon/ui/prompter.c \
+	daemon/ui/prompter.h \
 	$(NULL)
 
 check_PROGRAMS += tests/unit/test-pinentry

@@ -39,17 +39,23 @@ test('ncalayer-js-client: errors surface as NCALayerError with the daemon\'s mes
   }));
   await assert.rejects(new Promise((resolve, reject) => client.setHandlers(resolve, reject)),
     { name: 'NCALayerError', message: '500: java.lang.IllegalArgumentException: argument type mismatch. Method: getKeyInfo' });
-  // Signing needs key sources, which this release does not have.
+  // This test's home has no key folder: both families say so.
   await assert.rejects(client.getKeyInfo('PKCS12'), (e) => {
     assert.equal(e.name, 'NCALayerError');
-    assert.match(e.message, /^500: method\.unavailable/);
+    assert.match(e.message, /^500: file\.not_found: cannot open the folder .*Documents: it does not exist$/);
     return true;
   });
   await assert.rejects(client.basicsSignCMS(null, 'MTEK', {}, { extKeyUsageOids: [] }), (e) => {
     assert.equal(e.name, 'NCALayerError');
-    assert.match(e.message, /METHOD_UNAVAILABLE/);
+    assert.match(e.message, /^FILE_NOT_FOUND: The key file cannot be read\. \(cannot open the folder /);
     return true;
   });
+  // Methods this release does not serve say so.
+  client.wsConnection.send(JSON.stringify({
+    module: 'kz.gov.pki.knca.basics', method: 'generateCsr', args: {},
+  }));
+  await assert.rejects(new Promise((resolve, reject) => client.setHandlers(resolve, reject)),
+    { name: 'NCALayerError', message: 'METHOD_UNAVAILABLE: This method is not available in this version of Qoltanba. (this release of Qoltanba does not serve this method)' });
   client.wsConnection.close();
 });
 

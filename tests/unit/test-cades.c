@@ -4,6 +4,7 @@
  * attributes NCALayer's consumers look for. Keys and certificates come
  * from cms.mk (TEST_CMS_DIR). */
 #include <glib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -11,11 +12,14 @@
 #include <openssl/ess.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 
 #include "daemon/crypto/cades.h"
 #include "daemon/crypto/kzgost.h"
 #include "daemon/crypto/streebog.h"
+#include "daemon/crypto/tsp.h"
+#include "tests/unit/test-tsa.h"
 #include "tests/unit/test-util.h"
 
 /* 2023-11-14 22:13:20 UTC */
@@ -667,11 +671,184 @@ static void test_gost(void)
 	OPENSSL_cleanse(priv, sizeof(priv));
 }
 
+/* CAdES-T: the hook asks the stand-in TSA (test-tsa.h) through
+ * tsp_timestamp(), with the signer's algorithm. */
+struct timestamp_hook {
+	const char *url;
+	enum signer_algorithm alg;
+	int calls;
+	char *message;
+};
+
+static int timestamp_hook(void *ctx, const uint8_t *sig, size_t sig_len, uint8_t **ret_token,
+			  size_t *ret_len)
+{
+	struct timestamp_hook *h = ctx;
+
+	h->calls++;
+	return tsp_timestamp(h->url, NULL, h->alg, sig, sig_len, 10, ret_token, ret_len,
+			     &h->message);
+}
+
+static int garbage_hook(void *ctx, const uint8_t *sig, size_t sig_len, uint8_t **ret_token,
+			size_t *ret_len)
+{
+	*ret_token = (uint8_t *)strdup("not DER");
+	*ret_len = 7;
+	return 0;
+}
+
+/* Run openssl with argv[1..] (argv[0] is set here) and return its stdout. */
+static char *openssl_output(const char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *err = NULL;
+	char *out = NULL;
+	int status = -1;
+
+	argv[0] = TEST_OPENSSL;
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+				   &err, &status, &error));
+	g_assert_no_error(error);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		g_test_message("%s: %s", argv[1], err);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return out;
+}
+
+static void test_timestamp(void)
+{
+	static const char document[] = "Уақыт белгісі: CAdES-T\n";
+	size_t doc_len = strlen(document);
+	struct tsa t = { .mode = TSA_REPLY };
+	struct timestamp_hook h = { .alg = SIGNER_ALG_RSA_SHA256 };
+	struct cades_options o = {
+		.signing_time = SIGNING_TIME,
+		.timestamp = timestamp_hook,
+		.timestamp_ctx = &h,
+	};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("test-cades-XXXXXX", &error);
+	g_autofree char *cms_file = NULL, *token_file = NULL, *printed = NULL, *hex = NULL;
+	g_autofree char *ca = tsa_path("ca.pem"), *tsa_cert = tsa_path("tsa.pem");
+	g_autofree char *verified = NULL;
+	uint8_t digest[32], sig_digest[32];
+	struct signer s;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	const unsigned char *p;
+	CMS_ContentInfo *cms;
+	CMS_SignerInfo *si;
+	ASN1_OCTET_STRING *sig;
+	X509_ATTRIBUTE *attr;
+	ASN1_TYPE *v;
+	PKCS7 *token;
+	TS_TST_INFO *info;
+	ASN1_OCTET_STRING *imprint;
+	int i;
+
+	g_assert_no_error(error);
+	signer_for(&keys[0], &s);
+	sha256(document, doc_len, digest);
+	tsa_start(&t);
+	h.url = t.url;
+	g_assert_cmpint(cades_sign(&s, document, doc_len, &o, &der, &der_len), ==, 0);
+	tsa_stop(&t);
+	g_assert_null(t.error);
+	g_assert_cmpint(h.calls, ==, 1);
+	g_assert_null(h.message);
+
+	/* Everything CAdES-BES has is still there and verifies. */
+	check_structure(der, der_len, &keys[0], digest, NULL, 0);
+	g_assert_true(openssl_verify(der, der_len, document, doc_len, document, doc_len));
+
+	/* The unsigned attribute, as openssl prints it... */
+	cms_file = g_build_filename(dir, "cades-t.der", NULL);
+	g_assert_true(g_file_set_contents(cms_file, (const char *)der, (gssize)der_len, NULL));
+	{
+		const char *argv[] = { NULL, "cms", "-cmsout", "-print", "-noout", "-inform", "DER",
+				       "-in", cms_file, NULL };
+
+		printed = openssl_output(argv);
+	}
+	g_assert_nonnull(strstr(printed, "unsignedAttrs"));
+	g_assert_nonnull(strstr(printed, "id-smime-aa-timeStampToken"));
+
+	/* ...holds a token over the SHA-256 of the signature value's
+	 * octets, which `openssl ts -verify` accepts. */
+	p = der;
+	cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len);
+	g_assert_nonnull(cms);
+	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+	g_assert_cmpint(CMS_unsigned_get_attr_count(si), ==, 1);
+	i = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+	g_assert_cmpint(i, ==, 0);
+	attr = CMS_unsigned_get_attr(si, i);
+	g_assert_cmpint(X509_ATTRIBUTE_count(attr), ==, 1);
+	v = X509_ATTRIBUTE_get0_type(attr, 0);
+	g_assert_cmpint(ASN1_TYPE_get(v), ==, V_ASN1_SEQUENCE);
+	p = v->value.sequence->data;
+	token = d2i_PKCS7(NULL, &p, v->value.sequence->length);
+	g_assert_nonnull(token);
+	info = PKCS7_to_TS_TST_INFO(token);
+	g_assert_nonnull(info);
+	sig = CMS_SignerInfo_get0_signature(si);
+	sha256(ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig), sig_digest);
+	imprint = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(info));
+	g_assert_cmpmem(ASN1_STRING_get0_data(imprint), ASN1_STRING_length(imprint), sig_digest,
+			sizeof(sig_digest));
+	token_file = g_build_filename(dir, "token.der", NULL);
+	g_assert_true(g_file_set_contents(token_file, (const char *)v->value.sequence->data,
+					  v->value.sequence->length, NULL));
+	hex = g_malloc0(2 * sizeof(sig_digest) + 1);
+	for (size_t k = 0; k < sizeof(sig_digest); k++)
+		g_snprintf(hex + 2 * k, 3, "%02x", sig_digest[k]);
+	{
+		const char *argv[] = { NULL, "ts", "-verify", "-digest", hex, "-in", token_file,
+				       "-token_in", "-CAfile", ca, "-untrusted", tsa_cert, NULL };
+
+		verified = openssl_output(argv);
+	}
+	g_assert_nonnull(strstr(verified, "Verification: OK"));
+	TS_TST_INFO_free(info);
+	PKCS7_free(token);
+	CMS_ContentInfo_free(cms);
+	free(der);
+	tsa_clear(&t);
+
+	/* The hook fails (nothing listens): CADES_E_TIMESTAMP, nothing
+	 * returned, the details in the hook's ctx. */
+	h = (struct timestamp_hook){ .alg = SIGNER_ALG_RSA_SHA256 };
+	{
+		g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u/", tsa_closed_port());
+
+		h.url = url;
+		der = (uint8_t *)"untouched";
+		der_len = 12345;
+		g_assert_cmpint(cades_sign(&s, document, doc_len, &o, &der, &der_len), ==,
+				CADES_E_TIMESTAMP);
+		g_assert_cmpstr((const char *)der, ==, "untouched");
+		g_assert_cmpuint(der_len, ==, 12345);
+		g_assert_cmpint(h.calls, ==, 1);
+		g_assert_nonnull(h.message);
+		g_assert_nonnull(strstr(h.message, url));
+		free(h.message);
+	}
+
+	/* A hook that hands back something that is not a token. */
+	o.timestamp = garbage_hook;
+	g_assert_cmpint(cades_sign(&s, document, doc_len, &o, &der, &der_len), ==, -EINVAL);
+	g_assert_cmpstr((const char *)der, ==, "untouched");
+	test_rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
 	int r;
 
 	g_test_init(&argc, &argv, NULL);
+	/* tsp.h: a TSA that hangs up must not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
 	load_keys();
 	for (size_t i = 0; i < G_N_ELEMENTS(sign_cases); i++)
 		g_test_add_data_func(sign_cases[i].path, &sign_cases[i], test_sign);
@@ -680,6 +857,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cades/large-attached", test_large);
 	g_test_add_func("/cades/armour", test_armour);
 	g_test_add_func("/cades/gost", test_gost);
+	g_test_add_func("/cades/timestamp", test_timestamp);
 	r = g_test_run();
 	free_keys();
 	return r;

@@ -884,7 +884,23 @@ static const struct error_case error_cases[] = {
 	{ REQ_CU_UUID, PROTO_ERROR_CANCELLED, NULL,
 	  "{\"code\":\"500\",\"message\":\"action.canceled\",\"uuid\":\"u-7\"}" },
 	{ REQ_CU, _PROTO_ERROR_MAX, NULL, INTERNAL },
+	{ REQ_CU, PROTO_ERROR_STORAGE_NAME_EMPTY, NULL,
+	  "{\"code\":\"500\",\"message\":\"storageName.param.empty\"}" },
+	{ REQ_CU, PROTO_ERROR_STORAGE_UNKNOWN, "X",
+	  "{\"code\":\"500\",\"message\":\"storage.unknown: X\"}" },
+	{ REQ_CU, PROTO_ERROR_KEY_MISMATCH, "the certificate has expired",
+	  "{\"code\":\"500\",\"message\":\"key.mismatch: the certificate has expired\"}" },
+	/* a parser's message as NCALayer passes it on; NCALayer's bare 500 */
+	{ REQ_CU, PROTO_ERROR_XML, "org.xml.sax.SAXParseException; lineNumber: 1",
+	  "{\"code\":\"500\",\"message\":\"org.xml.sax.SAXParseException; lineNumber: 1\"}" },
+	{ REQ_CU, PROTO_ERROR_HASH_EMPTY, "ignored", "{\"code\":\"500\"}" },
 	/* basics */
+	{ REQ_B, PROTO_ERROR_KEY_MISMATCH, "the certificate has been revoked",
+	  "{\"code\":\"KEY_MISMATCH\",\"details\":\"the certificate has been revoked\",\"message\":"
+	  "\"The chosen key does not meet the page's requirements.\",\"status\":false}" },
+	{ REQ_B, PROTO_ERROR_PASSWORD_WRONG, "k.p12",
+	  "{\"code\":\"WRONG_PASSWORD\",\"details\":\"k.p12\",\"message\":"
+	  "\"The key's password was entered wrong too many times.\",\"status\":false}" },
 	{ REQ_B, PROTO_ERROR_CANCELLED, "ignored", "{\"body\":{},\"status\":true}" },
 	{ REQ_B, PROTO_ERROR_ORIGIN_REFUSED, "https://evil.example",
 	  "{\"code\":\"ORIGIN_REFUSED\",\"details\":\"https://evil.example\",\"message\":\""

@@ -1,0 +1,70 @@
+/* What the ops files share for requests served on a worker thread: the
+ * work item, picking and opening the user's key, describing what is
+ * signed, strict base64. Internal to daemon/ops/. */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdbool.h>
+
+#include "daemon/crypto/signer.h"
+#include "daemon/keystore/keyfilter.h"
+#include "daemon/keystore/pkcs12.h"
+#include "daemon/ops/ops.h"
+#include "daemon/ui/prompter.h"
+
+/* One request on a worker. Everything here belongs to the work item; the
+ * main loop does not touch it while the worker runs. */
+struct ops_work {
+	const struct ops_env *env;
+	struct proto_request *req;
+	char *origin;       /* NULL: no Origin header */
+	char locale[8];     /* the session's language when the request came */
+	GCancellable *cancel;
+};
+
+/* The worker entry points: return the answer (malloc'd). */
+char *ops_commonutils_work(struct ops_work *w);
+char *ops_basics_work(struct ops_work *w);
+
+/* Does the method run on a worker (it prompts or signs)? */
+bool ops_method_needs_worker(enum proto_method method);
+
+/* A document to sign, decoded. */
+struct ops_doc {
+	const uint8_t *data;
+	size_t len;
+	uint8_t *owned; /* g_free'd by ops_docs_free() */
+};
+
+struct ops_docs {
+	struct ops_doc *v;
+	size_t n;
+};
+
+void ops_docs_clear(struct ops_docs *docs);
+
+/* Strict base64 (RFC 4648 alphabet, padding required, CR/LF/space/tab
+ * between characters ignored). Returns false for anything else. */
+bool ops_base64_decode(const char *s, uint8_t **ret, size_t *ret_len);
+
+/* "1 document (12 bytes, SHA-256 9f86d081884c7d65…)", one line per
+ * document (the first few), for the password prompt. digests: the data
+ * are digests. */
+char *ops_describe_docs(const struct ops_docs *docs, bool digests, bool xml);
+
+/* The storage a commonUtils request names: NULL when it is PKCS12 (the
+ * only kind this release serves), else the answer to send. */
+char *ops_check_storage(const struct proto_request *req, const char *storage);
+
+/* Let the user choose a key file, ask its password (three tries), load
+ * it and check it against f (NULL: no requirements). purpose and content
+ * go into the prompts. On success returns NULL and *ret_key is the
+ * loaded key (pkcs12_key_free()); otherwise returns the answer to send
+ * (cancel, wrong password, file errors, filter miss). */
+char *ops_open_key(struct ops_work *w, struct prompter *p, const char *purpose,
+		   const char *content, const struct keyfilter *f, struct pkcs12_key **ret_key);
+
+/* Fill f's CA and CRL lists from the configuration ([keys] ca-certs,
+ * crl). Returns NULL, or the answer to send when a file cannot be read. */
+char *ops_filter_from_config(struct ops_work *w, struct keyfilter *f);
+void ops_filter_clear(struct keyfilter *f);
