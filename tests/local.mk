@@ -36,6 +36,7 @@ integration_tests += \
 	tests/integration/sign.mjs \
 	tests/integration/sign-gost.mjs \
 	tests/integration/sign-errors.mjs \
+	tests/integration/sign-portal.mjs \
 	$(NULL)
 
 TESTS = $(unit_tests) $(integration_tests)

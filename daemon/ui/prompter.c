@@ -306,10 +306,11 @@ static int choose_in_folder(struct prompter *p, const char *folder, const char *
 	return PROMPTER_E_CANCELLED;
 }
 
-/* Try the portal first. Returns PORTAL_E_UNAVAILABLE when the caller
- * should fall back to the folder. */
+/* Try the portal first. Sets *ret_fallback (and returns 0) when there is
+ * none and the caller should use the folder. */
 static int choose_with_portal(struct prompter *p, const char *title, const char *folder,
-			      const char *filter_name, const char *const *globs, char **ret_path)
+			      const char *filter_name, const char *const *globs, char **ret_path,
+			      bool *ret_fallback)
 {
 	g_autofree char *message = NULL;
 	struct portal_file_options o = {
@@ -320,8 +321,11 @@ static int choose_with_portal(struct prompter *p, const char *title, const char 
 	};
 	int r;
 
-	if (p->cfg->file_chooser == CONFIG_FILE_CHOOSER_FOLDER)
-		return PORTAL_E_UNAVAILABLE;
+	*ret_fallback = false;
+	if (p->cfg->file_chooser == CONFIG_FILE_CHOOSER_FOLDER) {
+		*ret_fallback = true;
+		return 0;
+	}
 	r = portal_open_file(&o, p->cancel, ret_path, &message);
 	switch (r) {
 	case 0:
@@ -331,9 +335,10 @@ static int choose_with_portal(struct prompter *p, const char *title, const char 
 	case PORTAL_E_UNAVAILABLE:
 	case PORTAL_E_FAILED:
 		g_debug("file chooser portal: %s", message ? message : "unavailable");
-		return PORTAL_E_UNAVAILABLE;
+		*ret_fallback = true;
+		return 0;
 	default:
-		return r < 0 ? r : PORTAL_E_UNAVAILABLE;
+		return r < 0 ? r : PROMPTER_E_UI;
 	}
 }
 
@@ -344,11 +349,12 @@ int prompter_choose_key_file(struct prompter *p, const char *purpose, char **ret
 	static const char *const exts[] = { "p12", "pfx", NULL };
 	g_autofree char *title = g_strdup_printf(prompter_text(p, "%s: choose a key file"),
 						 p->origin);
+	bool fallback;
 	int r;
 
 	r = choose_with_portal(p, title, p->cfg->key_folder, prompter_text(p, "Key files"), globs,
-			       ret_path);
-	if (r != PORTAL_E_UNAVAILABLE)
+			       ret_path, &fallback);
+	if (r != 0 || !fallback)
 		return r;
 	return choose_in_folder(p, p->cfg->key_folder, exts, purpose, ret_path, ret_message);
 }
@@ -365,11 +371,12 @@ int prompter_choose_file(struct prompter *p, const char *extension, const char *
 	const char *exts[] = { lower, NULL };
 	g_autofree char *title = g_strdup_printf(prompter_text(p, "%s: choose a file"), p->origin);
 	const char *dir = folder && *folder ? folder : p->cfg->key_folder;
+	bool fallback;
 	int r;
 
 	r = choose_with_portal(p, title, dir, any ? NULL : glob_lower, any ? NULL : globs,
-			       ret_path);
-	if (r != PORTAL_E_UNAVAILABLE)
+			       ret_path, &fallback);
+	if (r != 0 || !fallback)
 		return r;
 	return choose_in_folder(p, dir, any ? NULL : exts, prompter_text(p, "choose a file"),
 				ret_path, ret_message);

@@ -23,7 +23,7 @@ const gostVerify = join(process.env.QOL_HELPERS, 'gost-verify');
 
 // A daemon whose key folder holds copies of keyFiles (paths). The
 // scripted pinentry answers from the lines set with setScript().
-export async function signingDaemon(keyFiles, config = {}) {
+export async function signingDaemon(keyFiles, config = {}, env = {}) {
   const home = tempDir();
   const folder = join(home, 'keys');
   mkdirSync(folder);
@@ -39,7 +39,7 @@ export async function signingDaemon(keyFiles, config = {}) {
       tsa: { url: '', ...(config.tsa ?? {}) },
       ...Object.fromEntries(Object.entries(config).filter(([k]) => !['ui', 'keys', 'tsa'].includes(k))),
     },
-    env: { PINENTRY_SCRIPT: script, PINENTRY_LOG: log },
+    env: { PINENTRY_SCRIPT: script, PINENTRY_LOG: log, ...env },
   });
   return {
     ...daemon,
