@@ -189,18 +189,8 @@ static char *work_show_file_chooser(struct ops_work *w, struct prompter *p)
 
 	r = prompter_choose_file(p, proto_arg_string(w->req, 0), proto_arg_string(w->req, 1),
 				 &path, &message);
-	switch (r) {
-	case 0:
-		break;
-	case PROMPTER_E_CANCELLED:
-		return proto_reply_error(w->req, PROTO_ERROR_CANCELLED, NULL);
-	case PROMPTER_E_NO_FILES:
-		return proto_reply_error(w->req, PROTO_ERROR_FILE_NOT_FOUND, message);
-	case PROMPTER_E_UI:
-		return proto_reply_error(w->req, PROTO_ERROR_UI_UNAVAILABLE, message);
-	default:
-		return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
-	}
+	if (r != 0)
+		return ops_prompt_error(w, r, message);
 	result = json_object_new_string(path);
 	return proto_reply_common_ok(w->req, result);
 }

@@ -195,7 +195,7 @@ void ops_filter_clear(struct keyfilter *f)
 	f->crls = NULL;
 }
 
-static char *prompt_error(struct ops_work *w, int r, const char *message)
+char *ops_prompt_error(struct ops_work *w, int r, const char *message)
 {
 	switch (r) {
 	case PROMPTER_E_CANCELLED:
@@ -249,7 +249,7 @@ char *ops_open_key(struct ops_work *w, struct prompter *p, const char *purpose,
 
 	r = prompter_choose_key_file(p, purpose, &path, &message);
 	if (r != 0)
-		return prompt_error(w, r, message);
+		return ops_prompt_error(w, r, message);
 	reply = read_key_file(w, path, &bytes);
 	if (reply)
 		return reply;
@@ -268,7 +268,7 @@ char *ops_open_key(struct ops_work *w, struct prompter *p, const char *purpose,
 		g_clear_pointer(&message, g_free);
 		r = prompter_password(p, description, error, &secret, &message);
 		if (r != 0)
-			return prompt_error(w, r, message);
+			return ops_prompt_error(w, r, message);
 		r = pkcs12_key_load_mem(der, len, secret, &key);
 		prompter_secret_free(secret);
 		if (r != PKCS12_E_BAD_PASSWORD)

@@ -64,6 +64,10 @@ char *ops_check_storage(const struct proto_request *req, const char *storage);
 char *ops_open_key(struct ops_work *w, struct prompter *p, const char *purpose,
 		   const char *content, const struct keyfilter *f, struct pkcs12_key **ret_key);
 
+/* The answer to a prompter error r (PROMPTER_E_*, or negative), with the
+ * prompter's message as the detail. */
+char *ops_prompt_error(struct ops_work *w, int r, const char *message);
+
 /* Fill f's CA and CRL lists from the configuration ([keys] ca-certs,
  * crl). Returns NULL, or the answer to send when a file cannot be read. */
 char *ops_filter_from_config(struct ops_work *w, struct keyfilter *f);

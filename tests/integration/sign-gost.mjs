@@ -96,6 +96,18 @@ test('basics sign: CMS for one and many documents, XML', async () => {
   gostVerifyXml(xml[0]);
 });
 
+test('over wss://, as egov.kz pages connect: CMS and XML with the person key', async () => {
+  const c = await d.client(undefined, { wss: true });
+  NCALayerClient = c.constructor;
+  d.setScript([`pin ${PASSWORD}`, `pin ${PASSWORD}`]);
+  const cms = await c.basicsSignCMS(NCALayerClient.basicsStorageAll, b64('wss'),
+    NCALayerClient.basicsCMSParamsDetachedNoTSP, NCALayerClient.basicsSignerSignAny);
+  gostVerifyCms(cms, 'wss');
+  const xml = await c.signXml('PKCS12', '<wss>GOST</wss>');
+  gostVerifyXml(xml);
+  c.wsConnection.close();
+});
+
 test('the person key is refused where a page wants another chain or an organisation', async () => {
   const c = await client();
   d.setScript([`pin ${PASSWORD}`, `pin ${PASSWORD}`]);

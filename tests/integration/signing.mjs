@@ -58,8 +58,11 @@ export async function signingDaemon(keyFiles, config = {}, env = {}) {
       return readFileSync(log, 'utf8').replace(/%([0-9A-F]{2})/g,
         (_, h) => String.fromCharCode(parseInt(h, 16)));
     },
-    async client(origin = ORIGIN) {
-      const c = ncalayerClient(daemon.url, { origin });
+    // ncalayer-js-client as a page uses it; wss: over TLS, trusting the
+    // daemon's local CA as a browser does after --install-ca.
+    async client(origin = ORIGIN, { wss = false } = {}) {
+      const c = wss ? ncalayerClient(daemon.wssUrl, { origin, ca: daemon.caPath })
+        : ncalayerClient(daemon.url, { origin });
       await c.connect();
       return c;
     },
