@@ -60,6 +60,6 @@ tests_helpers_notify_recv_SOURCES = tests/helpers/notify-recv.c
 
 # A second verifier for GOST 2015-512 CMS and XML signatures.
 check_PROGRAMS += tests/helpers/gost-verify
-tests_helpers_gost_verify_SOURCES = tests/helpers/gost-verify.c
+tests_helpers_gost_verify_SOURCES = tests/helpers/gost-verify.c tests/helpers/cms-attrs.h
 tests_helpers_gost_verify_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) $(LIBXML_CFLAGS)
 tests_helpers_gost_verify_LDADD = daemon/libqoltanbad.a $(LIBXML_LIBS) $(OPENSSL_LIBS) $(GLIB_LIBS)

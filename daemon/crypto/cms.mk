@@ -7,7 +7,7 @@ daemon_libqoltanbad_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/test-cades
 unit_tests += tests/unit/test-cades
-tests_unit_test_cades_SOURCES = tests/unit/test-cades.c
+tests_unit_test_cades_SOURCES = tests/unit/test-cades.c tests/helpers/cms-attrs.h
 tests_unit_test_cades_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) \
 	-DTEST_CMS_DIR=\"$(abs_top_builddir)/tests/data/cms\" \
 	-DTEST_OPENSSL=\"$(OPENSSL_BIN)\" \

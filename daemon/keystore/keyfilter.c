@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -167,39 +168,93 @@ static int read_file(const char *path, char **ret, gsize *ret_len)
 	return 0;
 }
 
-int keyfilter_load_certs(const char *const *files, STACK_OF(X509) **ret, const char **ret_bad)
-{
-	STACK_OF(X509) *sk = sk_X509_new_null();
+/* How to read one kind of object (certificate, CRL) from PEM or DER and
+ * keep it: the loaders below differ only in these. */
+struct reader {
+	void *(*pem)(BIO *bio);
+	void *(*der)(const unsigned char **p, long len);
+	void (*keep)(void *sk, void *obj);
+};
 
-	if (!sk)
-		return -ENOMEM;
+static void *cert_pem(BIO *bio)
+{
+	return PEM_read_bio_X509(bio, NULL, NULL, NULL);
+}
+
+static void *cert_der(const unsigned char **p, long len)
+{
+	return d2i_X509(NULL, p, len);
+}
+
+static void cert_keep(void *sk, void *x)
+{
+	sk_X509_push(sk, x);
+}
+
+static void *crl_pem(BIO *bio)
+{
+	return PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+}
+
+static void *crl_der(const unsigned char **p, long len)
+{
+	return d2i_X509_CRL(NULL, p, len);
+}
+
+static void crl_keep(void *sk, void *c)
+{
+	sk_X509_CRL_push(sk, c);
+}
+
+/* Every object of each file into sk: all PEM blocks, else one DER. */
+static int load_files(const struct reader *rd, const char *const *files, void *sk,
+		      const char **ret_bad)
+{
 	for (const char *const *f = files; f && *f; f++) {
 		g_autofree char *data = NULL;
 		gsize len = 0;
-		int r = read_file(*f, &data, &len), before = sk_X509_num(sk);
+		bool found = false;
+		int r = read_file(*f, &data, &len);
+		const unsigned char *p;
 		BIO *bio;
-		X509 *x;
+		void *obj;
 
 		if (r < 0) {
-			sk_X509_pop_free(sk, X509_free);
 			*ret_bad = *f;
 			return r;
 		}
 		bio = BIO_new_mem_buf(data, (int)len);
-		while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
-			sk_X509_push(sk, x);
-		BIO_free(bio);
-		if (sk_X509_num(sk) == before) {
-			const unsigned char *p = (const unsigned char *)data;
-
-			x = d2i_X509(NULL, &p, (long)len);
-			if (!x) {
-				sk_X509_pop_free(sk, X509_free);
-				*ret_bad = *f;
-				return -EINVAL;
-			}
-			sk_X509_push(sk, x);
+		while (bio && (obj = rd->pem(bio))) {
+			rd->keep(sk, obj);
+			found = true;
 		}
+		BIO_free(bio);
+		ERR_clear_error();
+		if (found)
+			continue;
+		p = (const unsigned char *)data;
+		obj = rd->der(&p, (long)len);
+		if (!obj) {
+			*ret_bad = *f;
+			return -EINVAL;
+		}
+		rd->keep(sk, obj);
+	}
+	return 0;
+}
+
+int keyfilter_load_certs(const char *const *files, STACK_OF(X509) **ret, const char **ret_bad)
+{
+	static const struct reader rd = { cert_pem, cert_der, cert_keep };
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = load_files(&rd, files, sk, ret_bad);
+	if (r < 0) {
+		sk_X509_pop_free(sk, X509_free);
+		return r;
 	}
 	*ret = sk;
 	return 0;
@@ -207,37 +262,16 @@ int keyfilter_load_certs(const char *const *files, STACK_OF(X509) **ret, const c
 
 int keyfilter_load_crls(const char *const *files, STACK_OF(X509_CRL) **ret, const char **ret_bad)
 {
+	static const struct reader rd = { crl_pem, crl_der, crl_keep };
 	STACK_OF(X509_CRL) *sk = sk_X509_CRL_new_null();
+	int r;
 
 	if (!sk)
 		return -ENOMEM;
-	for (const char *const *f = files; f && *f; f++) {
-		g_autofree char *data = NULL;
-		gsize len = 0;
-		int r = read_file(*f, &data, &len), before = sk_X509_CRL_num(sk);
-		BIO *bio;
-		X509_CRL *c;
-
-		if (r < 0) {
-			sk_X509_CRL_pop_free(sk, X509_CRL_free);
-			*ret_bad = *f;
-			return r;
-		}
-		bio = BIO_new_mem_buf(data, (int)len);
-		while (bio && (c = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)))
-			sk_X509_CRL_push(sk, c);
-		BIO_free(bio);
-		if (sk_X509_CRL_num(sk) == before) {
-			const unsigned char *p = (const unsigned char *)data;
-
-			c = d2i_X509_CRL(NULL, &p, (long)len);
-			if (!c) {
-				sk_X509_CRL_pop_free(sk, X509_CRL_free);
-				*ret_bad = *f;
-				return -EINVAL;
-			}
-			sk_X509_CRL_push(sk, c);
-		}
+	r = load_files(&rd, files, sk, ret_bad);
+	if (r < 0) {
+		sk_X509_CRL_pop_free(sk, X509_CRL_free);
+		return r;
 	}
 	*ret = sk;
 	return 0;

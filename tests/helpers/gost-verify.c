@@ -32,6 +32,7 @@
 
 #include "daemon/crypto/kzgost.h"
 #include "daemon/crypto/streebog.h"
+#include "tests/helpers/cms-attrs.h"
 
 #define DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
 
@@ -84,38 +85,6 @@ static int verify_with_cert(X509 *cert, const uint8_t digest[64], const uint8_t 
 	if (kzgost_verify(pub, digest, sig) != 0)
 		return fail("the signature does not verify");
 	return 0;
-}
-
-static GByteArray *signed_attributes_der(CMS_SignerInfo *si)
-{
-	GByteArray *content = g_byte_array_new(), *set = g_byte_array_new();
-	uint8_t header[6] = { 0x31 };
-	size_t hl;
-
-	for (int i = 0; i < CMS_signed_get_attr_count(si); i++) {
-		unsigned char *a = NULL;
-		int n = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &a);
-
-		g_byte_array_append(content, a, (guint)n);
-		OPENSSL_free(a);
-	}
-	if (content->len < 0x80) {
-		header[1] = (uint8_t)content->len;
-		hl = 2;
-	} else if (content->len < 0x100) {
-		header[1] = 0x81;
-		header[2] = (uint8_t)content->len;
-		hl = 3;
-	} else {
-		header[1] = 0x82;
-		header[2] = (uint8_t)(content->len >> 8);
-		header[3] = (uint8_t)content->len;
-		hl = 4;
-	}
-	g_byte_array_append(set, header, (guint)hl);
-	g_byte_array_append(set, content->data, content->len);
-	g_byte_array_unref(content);
-	return set;
 }
 
 static int verify_cms(const char *sig_path, const char *content_path, char **cas)
@@ -171,11 +140,15 @@ static int verify_cms(const char *sig_path, const char *content_path, char **cas
 	if (!md_attr || md_attr->length != 64 || memcmp(md_attr->data, digest, 64) != 0)
 		r = fail("messageDigest is not Streebog-512 of the content");
 	if (r == 0) {
-		attrs = signed_attributes_der(si);
-		streebog512(attrs->data, attrs->len, attrs_digest);
-		g_byte_array_unref(attrs);
-		sig = CMS_SignerInfo_get0_signature(si);
-		r = verify_with_cert(signer, attrs_digest, sig->data, (size_t)sig->length);
+		attrs = cms_signed_attributes_der(si);
+		if (!attrs) {
+			r = fail("the signed attributes cannot be encoded");
+		} else {
+			streebog512(attrs->data, attrs->len, attrs_digest);
+			g_byte_array_unref(attrs);
+			sig = CMS_SignerInfo_get0_signature(si);
+			r = verify_with_cert(signer, attrs_digest, sig->data, (size_t)sig->length);
+		}
 	}
 	if (r == 0)
 		r = check_issuer(signer, cas);

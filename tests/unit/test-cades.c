@@ -19,6 +19,7 @@
 #include "daemon/crypto/kzgost.h"
 #include "daemon/crypto/streebog.h"
 #include "daemon/crypto/tsp.h"
+#include "tests/helpers/cms-attrs.h"
 #include "tests/unit/test-tsa.h"
 #include "tests/unit/test-util.h"
 
@@ -511,41 +512,6 @@ static int gost_sign_digest(void *ctx, const uint8_t *digest, size_t digest_len,
 	return 0;
 }
 
-/* The DER SET OF the signer's signed attributes, from OpenSSL's parse. */
-static GByteArray *signed_attributes_der(CMS_SignerInfo *si)
-{
-	GByteArray *content = g_byte_array_new(), *set = g_byte_array_new();
-	uint8_t header[6] = { 0x31 };
-	size_t hl;
-
-	for (int i = 0; i < CMS_signed_get_attr_count(si); i++) {
-		unsigned char *a = NULL;
-		int n = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &a);
-
-		g_assert_cmpint(n, >, 0);
-		g_byte_array_append(content, a, (guint)n);
-		OPENSSL_free(a);
-	}
-	if (content->len < 0x80) {
-		header[1] = (uint8_t)content->len;
-		hl = 2;
-	} else if (content->len < 0x100) {
-		header[1] = 0x81;
-		header[2] = (uint8_t)content->len;
-		hl = 3;
-	} else {
-		g_assert_cmpuint(content->len, <, 0x10000);
-		header[1] = 0x82;
-		header[2] = (uint8_t)(content->len >> 8);
-		header[3] = (uint8_t)content->len;
-		hl = 4;
-	}
-	g_byte_array_append(set, header, (guint)hl);
-	g_byte_array_append(set, content->data, content->len);
-	g_byte_array_unref(content);
-	return set;
-}
-
 static void check_oid(const X509_ALGOR *alg, const char *oid, int parameter_type)
 {
 	const ASN1_OBJECT *obj;
@@ -643,7 +609,8 @@ static void test_gost(void)
 
 	/* The signature verifies over the signed attributes; a flipped bit
 	 * in it does not. */
-	tbs = signed_attributes_der(si);
+	tbs = cms_signed_attributes_der(si);
+	g_assert_nonnull(tbs);
 	g_assert_cmpint(streebog512(tbs->data, tbs->len, tbs_digest), ==, 0);
 	sig = CMS_SignerInfo_get0_signature(si);
 	g_assert_cmpint(ASN1_STRING_length(sig), ==, KZGOST_SIGNATURE_SIZE);
