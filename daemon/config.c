@@ -31,6 +31,7 @@ void config_init(struct config *cfg)
 		.crls = g_new0(char *, 1),
 		.tsa_url = g_strdup(CONFIG_DEFAULT_TSA_URL),
 		.tsa_timeout_s = CONFIG_DEFAULT_TSA_TIMEOUT,
+		.pending_days = CONFIG_DEFAULT_PENDING_DAYS,
 	};
 }
 
@@ -124,6 +125,7 @@ static const struct config_key known_keys[] = {
 	{ "ui", "pinentry" },         { "ui", "key-folder" },       { "ui", "file-chooser" },
 	{ "keys", "ca-certs" },       { "keys", "crl" },            { "tsa", "url" },
 	{ "tsa", "policy" },          { "tsa", "timeout" },         { "testing", "validity-time" },
+	{ "enroll", "pending-days" },
 	/* read by later subsystems; accepted here so one file serves all */
 	{ "camera", "source" },       { "camera", "device" },
 };
@@ -272,6 +274,9 @@ int config_load(struct config *cfg, const char *path, char **ret_message)
 					return value_error(ret_message, file, *g, *k, v,
 							   "expected an ISO 8601 time such as 2026-01-01T00:00:00Z");
 				cfg->validity_time = g_date_time_to_unix(t);
+			} else if (g_str_equal(*k, "pending-days")) {
+				if (!parse_uint(v, 1, 3650, &cfg->pending_days))
+					return value_error(ret_message, file, *g, *k, v, "expected 1..3650 days");
 			} else if (g_str_equal(*k, "response-delay-ms")) {
 				if (!parse_uint(v, 0, 600000, &cfg->response_delay_ms))
 					return value_error(ret_message, file, *g, *k, v, "expected 0..600000");

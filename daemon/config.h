@@ -18,6 +18,7 @@ enum config_error {
 
 #define CONFIG_DEFAULT_TSA_URL "http://tsp.pki.gov.kz:80"
 #define CONFIG_DEFAULT_TSA_TIMEOUT 20
+#define CONFIG_DEFAULT_PENDING_DAYS 30
 
 enum config_file_chooser {
 	CONFIG_FILE_CHOOSER_AUTO,   /* the desktop portal, else the key folder */
@@ -50,6 +51,9 @@ struct config {
 	char *tsa_url;           /* "" or NULL: no timestamps */
 	char *tsa_policy;        /* policy OID to ask for, NULL: the service's default */
 	unsigned tsa_timeout_s;
+
+	/* [enroll] */
+	unsigned pending_days;   /* a key request expires this long after it was made */
 };
 
 /* Fill *cfg with the built-in defaults. */

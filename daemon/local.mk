@@ -11,6 +11,7 @@ daemon_libqoltanbad_a_SOURCES = \
 	daemon/ops/ops.h \
 	daemon/ops/commonutils.c \
 	daemon/ops/basics.c \
+	daemon/ops/enroll.c \
 	daemon/ops/keys.c \
 	daemon/ops/sign.c \
 	daemon/ops/sign.h \

@@ -19,13 +19,12 @@ static const enum proto_method basics_methods[] = {
 	PROTO_METHOD_BASICS_SIGN,
 	PROTO_METHOD_BASICS_GENERATE_CSR,
 	PROTO_METHOD_BASICS_IMPORT_CERTIFICATE,
+	PROTO_METHOD_BASICS_LIST_REQUESTS,
+	PROTO_METHOD_BASICS_CANCEL_REQUEST,
 };
 
-/* A check failed: *fault says why. */
-#define FAULT 1
-
 /* org.json getJSONObject(): required, an object. */
-static int need_object(struct json_object *o, const char *key, struct json_object **ret,
+int pargs_need_object(struct json_object *o, const char *key, struct json_object **ret,
 		       struct proto_fault *fault)
 {
 	struct json_object *v;
@@ -45,7 +44,7 @@ static int need_object(struct json_object *o, const char *key, struct json_objec
 
 /* A member that may be absent; JSON null counts as absent (org.json's
  * opt*() getters treat JSONObject.NULL so). */
-static struct json_object *opt_member(struct json_object *o, const char *key)
+struct json_object *pargs_opt_member(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
 
@@ -58,7 +57,7 @@ static struct json_object *opt_member(struct json_object *o, const char *key)
 static int opt_boolean(struct json_object *o, const char *key, bool def, bool *ret,
 		       struct proto_fault *fault)
 {
-	struct json_object *v = opt_member(o, key);
+	struct json_object *v = pargs_opt_member(o, key);
 	const char *s;
 	size_t n;
 
@@ -83,10 +82,10 @@ static int opt_boolean(struct json_object *o, const char *key, bool def, bool *r
 }
 
 /* An optional string: absent or null gives NULL. */
-static int opt_string(struct json_object *o, const char *key, const char **ret,
+int pargs_opt_string(struct json_object *o, const char *key, const char **ret,
 		      struct proto_fault *fault)
 {
-	struct json_object *v = opt_member(o, key);
+	struct json_object *v = pargs_opt_member(o, key);
 
 	if (v && !json_object_is_type(v, json_type_string)) {
 		proto_fault_set(fault, JSON_EXCEPTION, "JSONObject[\"%s\"] is not a string.", key);
@@ -98,7 +97,7 @@ static int opt_string(struct json_object *o, const char *key, const char **ret,
 
 /* Every element of the array a is a string (org.json JSONArray.getString());
  * list them in *ret. */
-static int string_array(struct json_object *a, struct proto_strv *ret, struct proto_fault *fault)
+int pargs_string_array(struct json_object *a, struct proto_strv *ret, struct proto_fault *fault)
 {
 	size_t n = json_object_array_length(a);
 	const char **v = calloc(n + 1, sizeof(*v));
@@ -219,7 +218,7 @@ static int sign_read_data(struct json_object *args, struct proto_sign_args *out,
 		return FAULT;
 	}
 	out->data_is_array = true;
-	return string_array(v, &out->data, fault);
+	return pargs_string_array(v, &out->data, fault);
 }
 
 static int sign_read_signing_params(struct json_object *args, struct proto_sign_args *out,
@@ -241,7 +240,7 @@ static int sign_read_signing_params(struct json_object *args, struct proto_sign_
 	struct json_object *params, *tsa;
 	int r;
 
-	r = need_object(args, "signingParams", &params, fault);
+	r = pargs_need_object(args, "signingParams", &params, fault);
 	if (r != 0)
 		return r;
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
@@ -251,7 +250,7 @@ static int sign_read_signing_params(struct json_object *args, struct proto_sign_
 	}
 	/* tsaProfile: "for now an empty object; when given, a timestamp of
 	 * tsp.pki.gov.kz is added" (NCA's example page). */
-	tsa = opt_member(params, "tsaProfile");
+	tsa = pargs_opt_member(params, "tsaProfile");
 	if (tsa && !json_object_is_type(tsa, json_type_object)) {
 		proto_fault_set(fault, JSON_EXCEPTION,
 				"JSONObject[\"tsaProfile\"] is not a JSONObject.");
@@ -267,7 +266,7 @@ static int sign_read_signer_params(struct json_object *args, struct proto_sign_a
 	struct json_object *params, *v;
 	int r;
 
-	r = need_object(args, "signerParams", &params, fault);
+	r = pargs_need_object(args, "signerParams", &params, fault);
 	if (r != 0)
 		return r;
 
@@ -281,19 +280,19 @@ static int sign_read_signer_params(struct json_object *args, struct proto_sign_a
 				"JSONObject[\"extKeyUsageOids\"] is not a JSONArray.");
 		return FAULT;
 	}
-	r = string_array(v, &out->ext_key_usage_oids, fault);
+	r = pargs_string_array(v, &out->ext_key_usage_oids, fault);
 	if (r != 0)
 		return r;
 
-	r = opt_string(params, "iin", &out->iin, fault);
+	r = pargs_opt_string(params, "iin", &out->iin, fault);
 	if (r == 0)
-		r = opt_string(params, "bin", &out->bin, fault);
+		r = pargs_opt_string(params, "bin", &out->bin, fault);
 	if (r == 0)
-		r = opt_string(params, "serialNumber", &out->serial_number, fault);
+		r = pargs_opt_string(params, "serialNumber", &out->serial_number, fault);
 	if (r != 0)
 		return r;
 
-	v = opt_member(params, "chain");
+	v = pargs_opt_member(params, "chain");
 	if (!v) {
 		out->chain_given = false;
 		return 0;
@@ -303,13 +302,13 @@ static int sign_read_signer_params(struct json_object *args, struct proto_sign_a
 		return FAULT;
 	}
 	out->chain_given = true;
-	return string_array(v, &out->chain, fault);
+	return pargs_string_array(v, &out->chain, fault);
 }
 
 static int sign_read_storages(struct json_object *args, struct proto_sign_args *out,
 			      struct proto_fault *fault)
 {
-	struct json_object *v = opt_member(args, "allowedStorages");
+	struct json_object *v = pargs_opt_member(args, "allowedStorages");
 
 	if (!v) {
 		out->storages_all = true;
@@ -324,7 +323,7 @@ static int sign_read_storages(struct json_object *args, struct proto_sign_args *
 				"JSONObject[\"allowedStorages\"] is not a JSONArray.");
 		return FAULT;
 	}
-	return string_array(v, &out->storages, fault);
+	return pargs_string_array(v, &out->storages, fault);
 }
 
 /* All of sign's checks, in this order: format, data, signingParams,
@@ -345,9 +344,9 @@ static int sign_read(struct json_object *args, struct proto_sign_args *out,
 	if (r == 0)
 		r = sign_read_storages(args, out, fault);
 	if (r == 0)
-		r = opt_string(args, "locale", &out->locale, fault);
+		r = pargs_opt_string(args, "locale", &out->locale, fault);
 	if (r == 0)
-		r = opt_string(args, "logo", &out->logo, fault);
+		r = pargs_opt_string(args, "logo", &out->logo, fault);
 	if (r == 0 && out->logo && strlen(out->logo) > PROTO_SIGN_LOGO_MAX) {
 		proto_fault_set(fault, ARGUMENT_EXCEPTION, "logo is longer than %d characters",
 				PROTO_SIGN_LOGO_MAX);
@@ -402,7 +401,7 @@ static int answer_invocation(struct proto_request *req, const struct proto_fault
  * null are 2; we take the number 2 and the string "2". */
 static bool api_version_ok(struct json_object *root)
 {
-	struct json_object *v = opt_member(root, "apiVersion");
+	struct json_object *v = pargs_opt_member(root, "apiVersion");
 
 	if (!v)
 		return true;
@@ -472,8 +471,14 @@ int proto_basics_check(struct proto_request *req)
 		if (r == FAULT)
 			return answer_invocation(req, &fault);
 	}
-	/* generateCsr and importCertificate: their arguments are checked
-	 * where they are served, once their format is settled. */
+	if (method != PROTO_METHOD_BASICS_SIGN) {
+		int r = proto_enroll_check(method, args, &fault);
+
+		if (r < 0)
+			return r;
+		if (r == FAULT)
+			return answer_invocation(req, &fault);
+	}
 	req->args = args;
 	return 0;
 }

@@ -125,6 +125,67 @@ static const struct error_form {
 		.invoker_code = "UI_UNAVAILABLE",
 		.sentence = "Qoltanba cannot ask the user: no dialog program works.",
 	},
+	/* Remote key issuance (our extension). */
+	[PROTO_ERROR_ENROLL_INVALID] = {
+		.common_key = "enroll.invalid",
+		.common_detail = true,
+		.invoker_code = "INVALID_ENROLLMENT_PARAMS",
+		.sentence = "The key request's parameters are not valid.",
+	},
+	[PROTO_ERROR_KEYGEN_FAILED] = {
+		.common_key = "keygen.failed",
+		.common_detail = true,
+		.invoker_code = "CSR_GENERATING_FAILURE",
+		.sentence = "The key pair or the certificate request could not be made.",
+	},
+	[PROTO_ERROR_REQUEST_UNKNOWN] = {
+		.common_key = "request.unknown",
+		.common_detail = true,
+		.invoker_code = "REQUEST_UNKNOWN",
+		.sentence = "No pending key request of this page has this id.",
+	},
+	[PROTO_ERROR_REQUEST_EXPIRED] = {
+		.common_key = "request.expired",
+		.common_detail = true,
+		.invoker_code = "REQUEST_EXPIRED",
+		.sentence = "The pending key request has expired: cancel it and make a new one.",
+	},
+	[PROTO_ERROR_CERT_INVALID] = {
+		.common_key = "certificate.invalid",
+		.common_detail = true,
+		.invoker_code = "INVALID_IMPORTING_CERTIFICATE",
+		.sentence = "The certificate cannot be read or cannot be used.",
+	},
+	[PROTO_ERROR_CERT_KEY_MISMATCH] = {
+		.common_key = "certificate.key_mismatch",
+		.common_detail = true,
+		.invoker_code = "CERTIFICATE_KEY_MISMATCH",
+		.sentence = "The certificate is not for the key of this request.",
+	},
+	[PROTO_ERROR_FILE_EXISTS] = {
+		.common_key = "file.exists",
+		.common_detail = true,
+		.invoker_code = "FILE_EXISTS",
+		.sentence = "A key file of that name exists already; it is never overwritten.",
+	},
+	[PROTO_ERROR_FOLDER_UNWRITABLE] = {
+		.common_key = "folder.unwritable",
+		.common_detail = true,
+		.invoker_code = "FOLDER_UNWRITABLE",
+		.sentence = "The key folder cannot be written.",
+	},
+	[PROTO_ERROR_PASSWORD_WEAK] = {
+		.common_key = "password.weak",
+		.common_detail = true,
+		.invoker_code = "PASSWORD_WEAK",
+		.sentence = "The new password does not meet the rule.",
+	},
+	[PROTO_ERROR_IMPORT_FAILED] = {
+		.common_key = "import.failed",
+		.common_detail = true,
+		.invoker_code = "CERTIFICATE_IMPORTING_FAILURE",
+		.sentence = "The key file could not be written.",
+	},
 };
 
 static int add_string(struct json_object *o, const char *key, const char *value)

@@ -60,6 +60,29 @@ void proto_fault_set(struct proto_fault *f, const char *exception, const char *f
 #define JSON_EXCEPTION "org.json.JSONException"
 #define ARGUMENT_EXCEPTION "java.lang.IllegalArgumentException"
 
+/* --- basics.c: org.json's getters on a request's "args" ----------------
+ * Each returns 0, FAULT (a check failed: *fault says why, as org.json's
+ * exception would) or -ENOMEM. */
+#define FAULT 1
+
+/* getJSONObject(): required, an object. */
+int pargs_need_object(struct json_object *o, const char *key, struct json_object **ret,
+		      struct proto_fault *fault);
+/* A member that may be absent; JSON null counts as absent. */
+struct json_object *pargs_opt_member(struct json_object *o, const char *key);
+/* An optional string: absent or null gives NULL. */
+int pargs_opt_string(struct json_object *o, const char *key, const char **ret,
+		     struct proto_fault *fault);
+/* Every element of the array a is a string; list them (free(ret->v)). */
+int pargs_string_array(struct json_object *a, struct proto_strv *ret, struct proto_fault *fault);
+
+/* --- enroll.c: generateCsr, importCertificate, listRequests,
+ * cancelRequest ---------------------------------------------------------- */
+
+/* Check the arguments of one of those methods: 0, FAULT or -ENOMEM. */
+int proto_enroll_check(enum proto_method method, struct json_object *args,
+		       struct proto_fault *fault);
+
 /* --- errors.c: answers ------------------------------------------------- */
 
 /* {"code":"500","message":message} (message omitted when NULL), with the

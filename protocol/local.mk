@@ -13,6 +13,7 @@ protocol_libqolprotocol_a_SOURCES = \
 	protocol/request.c \
 	protocol/commonutils.c \
 	protocol/basics.c \
+	protocol/enroll.c \
 	protocol/errors.c \
 	$(NULL)
 protocol_libqolprotocol_a_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS)

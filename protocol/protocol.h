@@ -49,6 +49,8 @@ enum proto_method {
 	PROTO_METHOD_BASICS_SIGN,
 	PROTO_METHOD_BASICS_GENERATE_CSR,
 	PROTO_METHOD_BASICS_IMPORT_CERTIFICATE,
+	PROTO_METHOD_BASICS_LIST_REQUESTS,
+	PROTO_METHOD_BASICS_CANCEL_REQUEST,
 	_PROTO_METHOD_MAX,
 };
 
@@ -196,6 +198,52 @@ int proto_sign_args_get(const struct proto_request *req, struct proto_sign_args 
 /* Free what proto_sign_args_get() allocated; leaves *args zeroed. */
 void proto_sign_args_clear(struct proto_sign_args *args);
 
+/* --- kz.gov.pki.knca.basics: remote key issuance (our extension) -------- */
+
+enum proto_key_algorithm {
+	PROTO_KEY_ALG_GOST512, /* "GOST512", the default */
+	PROTO_KEY_ALG_RSA2048, /* "RSA2048" */
+};
+
+enum proto_key_purpose {
+	PROTO_KEY_PURPOSE_SIGN, /* "sign" */
+	PROTO_KEY_PURPOSE_AUTH, /* "auth" */
+	PROTO_KEY_PURPOSE_BOTH, /* "both": NCA's single GOST512 key */
+};
+
+/* The subject's attributes by their DN names; NULL when absent. Their
+ * form (IIN, BIN, e-mail, ...) is the daemon's to check. */
+struct proto_subject {
+	const char *cn, *surname, *serialnumber, *c, *givenname, *o, *ou, *e;
+};
+
+/* generateCsr {storage, algorithm?, purpose?, subject, folder?, locale?} */
+struct proto_csr_args {
+	const char *storage;
+	enum proto_key_algorithm algorithm;
+	enum proto_key_purpose purpose; /* absent: both for GOST512, sign for RSA2048 */
+	struct proto_subject subject;
+	const char *folder; /* NULL: the user chooses */
+	const char *locale; /* NULL: the connection's */
+};
+
+/* importCertificate {requestId, certificate, chain?, locale?} */
+struct proto_import_args {
+	const char *request_id;
+	const char *certificate; /* PEM, or base64 DER */
+	struct proto_strv chain; /* PEMs; may be empty */
+	const char *locale;
+};
+
+/* Read the arguments of a checked request of that method (strings
+ * borrowed from req). 0, -EINVAL for another request, -ENOMEM. */
+int proto_csr_args_get(const struct proto_request *req, struct proto_csr_args *ret);
+int proto_import_args_get(const struct proto_request *req, struct proto_import_args *ret);
+void proto_import_args_clear(struct proto_import_args *args);
+
+/* cancelRequest {requestId}: the id, borrowed; NULL for another request. */
+const char *proto_request_id_get(const struct proto_request *req);
+
 /* --- answers ------------------------------------------------------------
  * Every function returns a malloc'd NUL-terminated JSON text (free() it),
  * serialized with pjson_write() (HashMap key order, org.json escaping), or
@@ -237,6 +285,17 @@ enum proto_error {
 	PROTO_ERROR_TIMESTAMP,           /* detail: why the timestamp service failed */
 	PROTO_ERROR_SIGNING_FAILED,      /* detail: may be NULL */
 	PROTO_ERROR_UI_UNAVAILABLE,      /* detail: why the user cannot be asked */
+	/* Remote key issuance: */
+	PROTO_ERROR_ENROLL_INVALID,      /* detail: which argument is wrong and why */
+	PROTO_ERROR_KEYGEN_FAILED,       /* detail: why no key or request was made */
+	PROTO_ERROR_REQUEST_UNKNOWN,     /* detail: the request id */
+	PROTO_ERROR_REQUEST_EXPIRED,     /* detail: the request id and when */
+	PROTO_ERROR_CERT_INVALID,        /* detail: what is wrong with the certificate */
+	PROTO_ERROR_CERT_KEY_MISMATCH,   /* detail: the two key ids */
+	PROTO_ERROR_FILE_EXISTS,         /* detail: the file */
+	PROTO_ERROR_FOLDER_UNWRITABLE,   /* detail: the folder and why */
+	PROTO_ERROR_PASSWORD_WEAK,       /* detail: the rule the last try broke */
+	PROTO_ERROR_IMPORT_FAILED,       /* detail: why the file could not be written */
 	_PROTO_ERROR_MAX,
 };
 

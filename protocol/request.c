@@ -30,6 +30,8 @@ static const char *const method_names[_PROTO_METHOD_MAX] = {
 	[PROTO_METHOD_BASICS_SIGN] = "sign",
 	[PROTO_METHOD_BASICS_GENERATE_CSR] = "generateCsr",
 	[PROTO_METHOD_BASICS_IMPORT_CERTIFICATE] = "importCertificate",
+	[PROTO_METHOD_BASICS_LIST_REQUESTS] = "listRequests",
+	[PROTO_METHOD_BASICS_CANCEL_REQUEST] = "cancelRequest",
 };
 
 const char *proto_method_name(enum proto_method m)

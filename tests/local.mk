@@ -16,6 +16,7 @@ AM_TESTS_ENVIRONMENT = \
 	QOL_KEYS='$(keys_test_dir)'; export QOL_KEYS; \
 	QOL_TSP='$(abs_top_builddir)/tests/data/tsp'; export QOL_TSP; \
 	OPENSSL='$(OPENSSL_BIN)'; export OPENSSL; \
+	QOL_TESTCA='$(abs_top_builddir)/web/testca/qoltanba-testca'; export QOL_TESTCA; \
 	$(NULL)
 
 check_PROGRAMS += tests/unit/test-gate tests/unit/test-config
@@ -37,6 +38,7 @@ integration_tests += \
 	tests/integration/sign-gost.mjs \
 	tests/integration/sign-errors.mjs \
 	tests/integration/sign-portal.mjs \
+	tests/integration/enroll.mjs \
 	$(NULL)
 
 TESTS = $(unit_tests) $(integration_tests)

@@ -26,6 +26,7 @@ DEFINE_POINTER_CLEANUP(PKCS12_free, PKCS12)
 DEFINE_POINTER_CLEANUP(PKCS8_PRIV_KEY_INFO_free, PKCS8_PRIV_KEY_INFO)
 DEFINE_POINTER_CLEANUP(ASN1_OCTET_STRING_free, ASN1_OCTET_STRING)
 DEFINE_POINTER_CLEANUP(ASN1_OBJECT_free, ASN1_OBJECT)
+DEFINE_POINTER_CLEANUP(X509_ALGOR_free, X509_ALGOR)
 
 static inline void kz_openssl_freep(unsigned char **p)
 {
@@ -363,6 +364,33 @@ int kzgost_sign(const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE], const uint8_t diges
 	return 0;
 }
 
+int kzgost_generate(uint8_t ret_priv[KZGOST_PRIVATE_KEY_SIZE])
+{
+	_cleanup_(BN_clear_freep) BIGNUM *d = NULL;
+	uint8_t priv[KZGOST_PRIVATE_KEY_SIZE];
+	const EC_GROUP *group;
+	const BIGNUM *q;
+	int ret;
+
+	if (!ret_priv)
+		return -EINVAL;
+	ret = curve_get(&group, &q);
+	if (ret != 0)
+		return ret;
+	d = BN_secure_new();
+	if (!d)
+		return -ENOMEM;
+	BN_set_flags(d, BN_FLG_CONSTTIME);
+	/* The nonce's rejection sampling gives d uniform in [1, q-1] too. */
+	ret = random_k(q, d);
+	if (ret == 0 && BN_bn2lebinpad(d, priv, sizeof(priv)) != (int)sizeof(priv))
+		ret = -EIO;
+	if (ret == 0)
+		memcpy(ret_priv, priv, sizeof(priv));
+	OPENSSL_cleanse(priv, sizeof(priv));
+	return ret;
+}
+
 /* ---- X.509 ---------------------------------------------------------- */
 
 static bool obj_is(const ASN1_OBJECT *obj, const char *oid)
@@ -401,32 +429,31 @@ static bool params_name_curve_512(const X509_ALGOR *alg)
 	return obj_is(obj, KZGOST_OID_CURVE_512);
 }
 
-bool kzgost_is_gost_cert(X509 *cert)
+/* The algorithm of an SPKI is 1.2.398.3.10.1.1.2.2. */
+static bool pubkey_is_gost(X509_PUBKEY *pk)
 {
-	X509_PUBKEY *pk;
 	ASN1_OBJECT *alg = NULL;
 
-	if (!cert)
-		return false;
-	pk = X509_get_X509_PUBKEY(cert);
 	if (!pk || !X509_PUBKEY_get0_param(&alg, NULL, NULL, NULL, pk))
 		return false;
 	return obj_is(alg, KZGOST_OID_KEY_512);
 }
 
-int kzgost_cert_public_key(X509 *cert, uint8_t ret_pub[KZGOST_PUBLIC_KEY_SIZE])
+bool kzgost_is_gost_cert(X509 *cert)
+{
+	return cert && pubkey_is_gost(X509_get_X509_PUBKEY(cert));
+}
+
+/* Q from an SPKI: BIT STRING → OCTET STRING(128). */
+static int pubkey_gost(X509_PUBKEY *xpk, uint8_t ret_pub[KZGOST_PUBLIC_KEY_SIZE])
 {
 	_cleanup_(ASN1_OCTET_STRING_freep) ASN1_OCTET_STRING *os = NULL;
 	const unsigned char *pk = NULL, *p;
 	X509_ALGOR *pa = NULL;
-	X509_PUBKEY *xpk;
 	int pklen = 0;
 
-	if (!cert || !ret_pub)
-		return -EINVAL;
-	if (!kzgost_is_gost_cert(cert))
+	if (!pubkey_is_gost(xpk))
 		return KZGOST_E_NOT_GOST;
-	xpk = X509_get_X509_PUBKEY(cert);
 	if (!X509_PUBKEY_get0_param(NULL, &pk, &pklen, &pa, xpk) || !pk)
 		return KZGOST_E_CORRUPT;
 	if (!params_name_curve_512(pa))
@@ -441,20 +468,21 @@ int kzgost_cert_public_key(X509 *cert, uint8_t ret_pub[KZGOST_PUBLIC_KEY_SIZE])
 	return 0;
 }
 
-/* Streebog over the TBSCertificate exactly as it was received: i2d_X509()
- * of a parsed certificate reproduces the cached original encoding, and the
- * TBS is its first element. (i2d_re_X509_tbs() would re-encode.) */
-static int cert_tbs_digest(X509 *cert, uint8_t ret_digest[KZGOST_DIGEST_SIZE])
+int kzgost_cert_public_key(X509 *cert, uint8_t ret_pub[KZGOST_PUBLIC_KEY_SIZE])
 {
-	_cleanup_(kz_openssl_freep) unsigned char *der = NULL;
-	const unsigned char *p, *tbs;
-	long len;
-	int n, tag, xclass, r;
+	if (!cert || !ret_pub)
+		return -EINVAL;
+	return pubkey_gost(X509_get_X509_PUBKEY(cert), ret_pub);
+}
 
-	n = i2d_X509(cert, &der);
-	if (n <= 0)
-		return -EIO;
-	p = der;
+/* Streebog over the first element of a signed SEQUENCE (the TBS of a
+ * certificate or a request) exactly as encoded in der[0..n). */
+static int signed_tbs_digest(const unsigned char *der, int n, uint8_t ret_digest[KZGOST_DIGEST_SIZE])
+{
+	const unsigned char *p = der, *tbs;
+	long len;
+	int tag, xclass, r;
+
 	r = ASN1_get_object(&p, &len, &tag, &xclass, n);
 	if ((r & 0x80) || r != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
 		return KZGOST_E_CORRUPT;
@@ -463,6 +491,27 @@ static int cert_tbs_digest(X509 *cert, uint8_t ret_digest[KZGOST_DIGEST_SIZE])
 	if ((r & 0x80) || r != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
 		return KZGOST_E_CORRUPT;
 	return streebog512(tbs, (size_t)(p - tbs) + (size_t)len, ret_digest);
+}
+
+/* Streebog over the TBSCertificate exactly as it was received: i2d_X509()
+ * of a parsed certificate reproduces the cached original encoding, and the
+ * TBS is its first element. (i2d_re_X509_tbs() would re-encode.) */
+static int cert_tbs_digest(X509 *cert, uint8_t ret_digest[KZGOST_DIGEST_SIZE])
+{
+	_cleanup_(kz_openssl_freep) unsigned char *der = NULL;
+	int n;
+
+	n = i2d_X509(cert, &der);
+	if (n <= 0)
+		return -EIO;
+	return signed_tbs_digest(der, n, ret_digest);
+}
+
+/* A signature BIT STRING of NCA's form: 128 bytes, no unused bits. */
+static bool sig_bits_ok(const ASN1_BIT_STRING *sig)
+{
+	return ASN1_STRING_length(sig) == KZGOST_SIGNATURE_SIZE &&
+	       !((sig->flags & ASN1_STRING_FLAG_BITS_LEFT) && (sig->flags & 0x07));
 }
 
 int kzgost_cert_verify_issued(X509 *issuer, X509 *subject)
@@ -482,14 +531,192 @@ int kzgost_cert_verify_issued(X509 *issuer, X509 *subject)
 	X509_ALGOR_get0(&obj, NULL, NULL, X509_get0_tbs_sigalg(subject));
 	if (!obj_is(obj, KZGOST_OID_SIGNATURE_512))
 		return KZGOST_E_BAD_SIGNATURE;
-	if (ASN1_STRING_length(sig) != KZGOST_SIGNATURE_SIZE ||
-	    ((sig->flags & ASN1_STRING_FLAG_BITS_LEFT) && (sig->flags & 0x07)))
+	if (!sig_bits_ok(sig))
 		return KZGOST_E_BAD_SIGNATURE;
 
 	ret = kzgost_cert_public_key(issuer, pub);
 	if (ret != 0)
 		return ret;
 	ret = cert_tbs_digest(subject, digest);
+	if (ret != 0)
+		return ret;
+	return kzgost_verify(pub, digest, ASN1_STRING_get0_data(sig));
+}
+
+/* The parameters NCA writes after 1.2.398.3.10.1.1.2.2 in SPKIs and
+ * PKCS#8 keys: SEQUENCE { 1.2.398.3.10.1.1.2.2.1, 1.2.398.3.10.1.3.3 }
+ * (bytes as in NCA's test certificates; test-csr compares). */
+static const unsigned char gost_key_params_der[] = {
+	0x30, 0x16,
+	0x06, 0x0a, 0x2a, 0x83, 0x0e, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x02, 0x01,
+	0x06, 0x08, 0x2a, 0x83, 0x0e, 0x03, 0x0a, 0x01, 0x03, 0x03,
+};
+
+/* The algorithm OID and parameters of a GOST key, each newly allocated. */
+static int gost_key_algorithm_new(ASN1_OBJECT **ret_obj, ASN1_STRING **ret_params)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(KZGOST_OID_KEY_512, 1);
+	ASN1_STRING *params = ASN1_STRING_new();
+
+	if (!obj || !params || !ASN1_STRING_set(params, gost_key_params_der, sizeof(gost_key_params_der))) {
+		ASN1_OBJECT_free(obj);
+		ASN1_STRING_free(params);
+		return -ENOMEM;
+	}
+	*ret_obj = obj;
+	*ret_params = params;
+	return 0;
+}
+
+int kzgost_spki_set(X509_PUBKEY *pk, const uint8_t pub[KZGOST_PUBLIC_KEY_SIZE])
+{
+	ASN1_OBJECT *obj;
+	ASN1_STRING *params;
+	unsigned char *penc;
+	int ret;
+
+	if (!pk || !pub)
+		return -EINVAL;
+	ret = gost_key_algorithm_new(&obj, &params);
+	if (ret != 0)
+		return ret;
+	/* BIT STRING contents: OCTET STRING, long-form length 128. */
+	penc = OPENSSL_malloc(3 + KZGOST_PUBLIC_KEY_SIZE);
+	if (penc) {
+		penc[0] = V_ASN1_OCTET_STRING;
+		penc[1] = 0x81;
+		penc[2] = KZGOST_PUBLIC_KEY_SIZE;
+		memcpy(penc + 3, pub, KZGOST_PUBLIC_KEY_SIZE);
+	}
+	/* set0_param fails only before it takes anything over. */
+	if (!penc || !X509_PUBKEY_set0_param(pk, obj, V_ASN1_SEQUENCE, params, penc,
+					     3 + KZGOST_PUBLIC_KEY_SIZE)) {
+		ASN1_OBJECT_free(obj);
+		ASN1_STRING_free(params);
+		OPENSSL_free(penc);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int algor_set_gost_signature(X509_ALGOR *alg)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(KZGOST_OID_SIGNATURE_512, 1);
+
+	if (!obj)
+		return -ENOMEM;
+	if (!X509_ALGOR_set0(alg, obj, V_ASN1_NULL, NULL)) {
+		ASN1_OBJECT_free(obj);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* sig = r ‖ s over Streebog(tbs[0..n)). */
+static int sign_tbs(const unsigned char *tbs, int n, const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE],
+		    ASN1_BIT_STRING *sig)
+{
+	uint8_t digest[KZGOST_DIGEST_SIZE], rs[KZGOST_SIGNATURE_SIZE];
+	int ret;
+
+	ret = streebog512(tbs, (size_t)n, digest);
+	if (ret == 0)
+		ret = kzgost_sign(priv, digest, rs);
+	if (ret != 0)
+		return ret;
+	if (!ASN1_BIT_STRING_set(sig, rs, sizeof(rs)))
+		return -ENOMEM;
+	/* Say "0 unused bits" explicitly: otherwise i2d trims trailing zero
+	 * bits and a signature ending in an even byte would change. */
+	sig->flags &= ~0x07;
+	sig->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	return 0;
+}
+
+int kzgost_sign_x509(X509 *x, const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE])
+{
+	_cleanup_(kz_openssl_freep) unsigned char *tbs = NULL;
+	const ASN1_BIT_STRING *sig;
+	const X509_ALGOR *alg;
+	int n, ret;
+
+	if (!x || !priv)
+		return -EINVAL;
+	/* As X509_sign() does: extensions need v3. */
+	if (X509_get_ext_count(x) > 0 && !X509_set_version(x, X509_VERSION_3))
+		return -ENOMEM;
+	/* OpenSSL 3.0 sets a certificate's signature fields only inside
+	 * X509_sign(), which needs an EVP_PKEY it cannot make of a GOST key;
+	 * its getters hand out the certificate's own fields, so we set them. */
+	X509_get0_signature(&sig, &alg, x);
+	ret = algor_set_gost_signature((X509_ALGOR *)X509_get0_tbs_sigalg(x));
+	if (ret == 0)
+		ret = algor_set_gost_signature((X509_ALGOR *)alg);
+	if (ret != 0)
+		return ret;
+	/* i2d_re_X509_tbs() drops the cached TBS encoding and caches the new
+	 * one, so i2d_X509() afterwards writes exactly the bytes signed. */
+	n = i2d_re_X509_tbs(x, &tbs);
+	if (n <= 0)
+		return -EIO;
+	return sign_tbs(tbs, n, priv, (ASN1_BIT_STRING *)sig);
+}
+
+int kzgost_sign_x509_req(X509_REQ *r, const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE])
+{
+	_cleanup_(kz_openssl_freep) unsigned char *tbs = NULL;
+	_cleanup_(X509_ALGOR_freep) X509_ALGOR *alg = NULL;
+	ASN1_BIT_STRING *sig;
+	int n, ret;
+
+	if (!r || !priv)
+		return -EINVAL;
+	alg = X509_ALGOR_new();
+	if (!alg)
+		return -ENOMEM;
+	ret = algor_set_gost_signature(alg);
+	if (ret != 0)
+		return ret;
+	if (!X509_REQ_set1_signature_algo(r, alg))
+		return -ENOMEM;
+	n = i2d_re_X509_REQ_tbs(r, &tbs);
+	if (n <= 0)
+		return -EIO;
+	sig = ASN1_BIT_STRING_new();
+	if (!sig)
+		return -ENOMEM;
+	ret = sign_tbs(tbs, n, priv, sig);
+	if (ret != 0) {
+		ASN1_BIT_STRING_free(sig);
+		return ret;
+	}
+	X509_REQ_set0_signature(r, sig);
+	return 0;
+}
+
+int kzgost_x509_req_verify(X509_REQ *r)
+{
+	_cleanup_(kz_openssl_freep) unsigned char *der = NULL;
+	const ASN1_BIT_STRING *sig;
+	const X509_ALGOR *alg;
+	const ASN1_OBJECT *obj;
+	uint8_t pub[KZGOST_PUBLIC_KEY_SIZE], digest[KZGOST_DIGEST_SIZE];
+	int n, ret;
+
+	if (!r)
+		return -EINVAL;
+	X509_REQ_get0_signature(r, &sig, &alg);
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	if (!obj_is(obj, KZGOST_OID_SIGNATURE_512) || !sig_bits_ok(sig))
+		return KZGOST_E_BAD_SIGNATURE;
+	ret = pubkey_gost(X509_REQ_get_X509_PUBKEY(r), pub);
+	if (ret != 0)
+		return ret;
+	/* As for certificates: the CertificationRequestInfo as received. */
+	n = i2d_X509_REQ(r, &der);
+	if (n <= 0)
+		return -EIO;
+	ret = signed_tbs_digest(der, n, digest);
 	if (ret != 0)
 		return ret;
 	return kzgost_verify(pub, digest, ASN1_STRING_get0_data(sig));
@@ -525,6 +752,49 @@ int kzgost_pkcs8_private_key(const PKCS8_PRIV_KEY_INFO *p8, uint8_t ret_priv[KZG
 	if (ret != 0)
 		return ret;
 	memcpy(ret_priv, pk + 2, KZGOST_PRIVATE_KEY_SIZE);
+	return 0;
+}
+
+int kzgost_pkcs8_new(const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE], PKCS8_PRIV_KEY_INFO **ret_p8)
+{
+	_cleanup_(BN_clear_freep) BIGNUM *d = NULL;
+	_cleanup_(PKCS8_PRIV_KEY_INFO_freep) PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	ASN1_OBJECT *obj;
+	ASN1_STRING *params;
+	unsigned char *penc;
+	const EC_GROUP *group;
+	const BIGNUM *q;
+	int r;
+
+	if (!priv || !ret_p8)
+		return -EINVAL;
+	r = curve_get(&group, &q);
+	if (r == 0)
+		r = private_to_bn(priv, q, &d);
+	if (r != 0)
+		return r;
+	p8 = PKCS8_PRIV_KEY_INFO_new();
+	if (!p8)
+		return -ENOMEM;
+	r = gost_key_algorithm_new(&obj, &params);
+	if (r != 0)
+		return r;
+	/* privateKey contents: OCTET STRING(64) d little-endian, NCA's
+	 * layout as kzgost_pkcs8_private_key() reads it. Freeing p8 wipes. */
+	penc = OPENSSL_malloc(2 + KZGOST_PRIVATE_KEY_SIZE);
+	if (penc) {
+		penc[0] = V_ASN1_OCTET_STRING;
+		penc[1] = KZGOST_PRIVATE_KEY_SIZE;
+		memcpy(penc + 2, priv, KZGOST_PRIVATE_KEY_SIZE);
+	}
+	if (!penc || !PKCS8_pkey_set0(p8, obj, 0, V_ASN1_SEQUENCE, params, penc,
+				      2 + KZGOST_PRIVATE_KEY_SIZE)) {
+		ASN1_OBJECT_free(obj);
+		ASN1_STRING_free(params);
+		OPENSSL_clear_free(penc, 2 + KZGOST_PRIVATE_KEY_SIZE);
+		return -ENOMEM;
+	}
+	*ret_p8 = TAKE_PTR(p8);
 	return 0;
 }
 

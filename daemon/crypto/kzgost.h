@@ -86,6 +86,10 @@ int kzgost_sign(const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE], const uint8_t diges
 int kzgost_public_from_private(const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE],
 			       uint8_t ret_pub[KZGOST_PUBLIC_KEY_SIZE]);
 
+/* A new private key d, uniform in [1, q-1] (RAND_priv_bytes, rejection
+ * sampling; temporaries wiped). */
+int kzgost_generate(uint8_t ret_priv[KZGOST_PRIVATE_KEY_SIZE]);
+
 /* True if cert's public key algorithm is 1.2.398.3.10.1.1.2.2. */
 bool kzgost_is_gost_cert(X509 *cert);
 
@@ -105,6 +109,34 @@ int kzgost_cert_public_key(X509 *cert, uint8_t ret_pub[KZGOST_PUBLIC_KEY_SIZE]);
  * KZGOST_E_NO_STREEBOG. */
 int kzgost_cert_verify_issued(X509 *issuer, X509 *subject);
 
+/* Make pk (for example X509_REQ_get_X509_PUBKEY(req) or
+ * X509_get_X509_PUBKEY(cert) of an object being built) the SPKI of pub in
+ * NCA's form: algorithm 1.2.398.3.10.1.1.2.2 with parameters SEQUENCE {
+ * 1.2.398.3.10.1.1.2.2.1, 1.2.398.3.10.1.3.3 }, BIT STRING { OCTET
+ * STRING(128) pub }. pub is not checked against the curve. */
+int kzgost_spki_set(X509_PUBKEY *pk, const uint8_t pub[KZGOST_PUBLIC_KEY_SIZE]);
+
+/* Sign a certificate being built (subject, issuer, key, validity and
+ * extensions set) with priv: both signature AlgorithmIdentifiers become
+ * 1.2.398.3.10.1.1.2.3.2 with NULL parameters, the version v3 if there
+ * are extensions, the TBS is re-encoded and the BIT STRING is r ‖ s over
+ * its Streebog-512 digest. Afterwards i2d_X509(x) writes what was signed
+ * and kzgost_cert_verify_issued() accepts it with the issuer's
+ * certificate. OpenSSL caches computed on x before signing (X509_cmp's
+ * hash, extension flags) are not refreshed: use a re-parsed copy if that
+ * matters. KZGOST_E_BAD_KEY; KZGOST_E_NO_STREEBOG. */
+int kzgost_sign_x509(X509 *x, const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE]);
+
+/* The same for a PKCS#10 request (one signature AlgorithmIdentifier). */
+int kzgost_sign_x509_req(X509_REQ *r, const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE]);
+
+/* Check a request's self-signature with the GOST key in its own SPKI,
+ * over the CertificationRequestInfo as encoded in r. 0 valid;
+ * KZGOST_E_BAD_SIGNATURE (also for another signature algorithm);
+ * KZGOST_E_NOT_GOST / KZGOST_E_CORRUPT / KZGOST_E_BAD_KEY for the key;
+ * KZGOST_E_NO_STREEBOG. */
+int kzgost_x509_req_verify(X509_REQ *r);
+
 /* d from a decrypted PKCS#8 PrivateKeyInfo of algorithm 1.2.398.3.10.1.1.2.2.
  * NCA's layout (verified on all twelve NCA test keys): the privateKey OCTET
  * STRING contains a DER OCTET STRING of 64 bytes, d little-endian:
@@ -112,6 +144,13 @@ int kzgost_cert_verify_issued(X509 *issuer, X509 *subject);
  * KZGOST_E_NOT_GOST for another algorithm; KZGOST_E_CORRUPT for another
  * layout; KZGOST_E_BAD_KEY when d is not in [1, q-1]. */
 int kzgost_pkcs8_private_key(const PKCS8_PRIV_KEY_INFO *p8, uint8_t ret_priv[KZGOST_PRIVATE_KEY_SIZE]);
+
+/* The unencrypted PKCS#8 PrivateKeyInfo of d in NCA's layout: version 0,
+ * the SPKI's algorithm and parameters (kzgost_spki_set()), privateKey
+ * 04 42 04 40 <d>, no attributes; byte for byte what NCA's .p12 key bags
+ * decrypt to. *ret_p8 is the caller's (PKCS8_PRIV_KEY_INFO_free() wipes
+ * the key). KZGOST_E_BAD_KEY when d is not in [1, q-1]. */
+int kzgost_pkcs8_new(const uint8_t priv[KZGOST_PRIVATE_KEY_SIZE], PKCS8_PRIV_KEY_INFO **ret_p8);
 
 /* Load an NCA GOST512_*.p12: from the file at path, or (path NULL) from
  * der[0..len). Checks the MAC, decrypts the bags (the certificate bag uses

@@ -1,6 +1,6 @@
 /* kz.gov.pki.knca.basics: NCALayer's named-argument module (apiVersion 2).
- * sign runs on a worker (ops_basics_work); generateCsr and
- * importCertificate are not served by this release. */
+ * Every method runs on a worker (ops_basics_work): sign here, the remote
+ * key issuance methods in enroll.c. */
 #include <string.h>
 
 #include "daemon/ops/sign.h"
@@ -13,10 +13,11 @@ char *ops_basics_serve(const struct ops_env *env, struct ops_session *session,
 		       const struct proto_request *req)
 {
 	switch (req->method) {
+	case PROTO_METHOD_BASICS_SIGN:
 	case PROTO_METHOD_BASICS_GENERATE_CSR:
 	case PROTO_METHOD_BASICS_IMPORT_CERTIFICATE:
-		return ops_reply_unavailable(req);
-	case PROTO_METHOD_BASICS_SIGN:
+	case PROTO_METHOD_BASICS_LIST_REQUESTS:
+	case PROTO_METHOD_BASICS_CANCEL_REQUEST:
 		/* Served by ops_basics_work(). */
 	case PROTO_METHOD_NONE:
 	case PROTO_METHOD_GET_ACTIVE_TOKENS:
@@ -126,7 +127,7 @@ char *ops_basics_work(struct ops_work *w)
 	char *reply;
 
 	if (w->req->method != PROTO_METHOD_BASICS_SIGN)
-		return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
+		return ops_enroll_work(w);
 	if (proto_sign_args_get(w->req, &a) < 0)
 		return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
 	reply = work_sign(w, &a);

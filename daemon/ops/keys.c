@@ -202,6 +202,8 @@ char *ops_prompt_error(struct ops_work *w, int r, const char *message)
 		return proto_reply_error(w->req, PROTO_ERROR_CANCELLED, NULL);
 	case PROMPTER_E_NO_FILES:
 		return proto_reply_error(w->req, PROTO_ERROR_FILE_NOT_FOUND, message);
+	case PROMPTER_E_REFUSED:
+		return proto_reply_error(w->req, PROTO_ERROR_PASSWORD_WEAK, message);
 	case PROMPTER_E_UI:
 		log_error("cannot ask the user: %s", message ? message : "pinentry failed");
 		return proto_reply_error(w->req, PROTO_ERROR_UI_UNAVAILABLE, message);

@@ -49,6 +49,45 @@ static const struct {
 	{ "Wrong password. Tries left: %u.", "Неверный пароль. Осталось попыток: %u.",
 	  "Құпиясөз қате. Қалған әрекет саны: %u." },
 	{ "a local program", "локальная программа", "жергілікті бағдарлама" },
+	/* New key files. */
+	{ "%s: choose a folder for the keys", "%s: выберите папку для ключей",
+	  "%s: кілттерге арналған қалтаны таңдаңыз" },
+	{ "%s asks you to %s.\n\nThe key files will be saved in %s.",
+	  "%s просит вас %s.\n\nФайлы ключей будут сохранены в %s.",
+	  "%s сізден %s сұрайды.\n\nКілт файлдары %s қалтасына сақталады." },
+	{ "Save here", "Сохранить здесь", "Осында сақтау" },
+	{ "save your new keys", "сохранить ваши новые ключи", "жаңа кілттеріңізді сақтауды" },
+	{ "%s asks you to create a password for your new key file.\n\nKey file: %s\n"
+	  "Certificate: %s\nValid until: %s",
+	  "%s просит вас придумать пароль для нового файла ключа.\n\nФайл ключа: %s\n"
+	  "Сертификат: %s\nДействителен до: %s",
+	  "%s сізден жаңа кілт файлына құпиясөз ойлап табуды сұрайды.\n\nКілт файлы: %s\n"
+	  "Сертификат: %s\nЖарамдылық мерзімі: %s" },
+	{ "New password:", "Новый пароль:", "Жаңа құпиясөз:" },
+	{ "Repeat the password:", "Повторите пароль:", "Құпиясөзді қайталаңыз:" },
+	{ "The password: 6 to 32 characters, with an upper case letter, a lower case letter "
+	  "and a digit (Latin letters, digits and punctuation).",
+	  "Пароль: от 6 до 32 символов, с заглавной и строчной буквой и цифрой (латинские "
+	  "буквы, цифры и знаки препинания).",
+	  "Құпиясөз: 6-дан 32-ге дейін таңба, бас әріп, кіші әріп және сан болуы керек (латын "
+	  "әріптері, сандар және тыныс белгілері)." },
+	{ "The password is shorter than 6 characters.", "Пароль короче 6 символов.",
+	  "Құпиясөз 6 таңбадан қысқа." },
+	{ "The password is longer than 32 characters.", "Пароль длиннее 32 символов.",
+	  "Құпиясөз 32 таңбадан ұзын." },
+	{ "The password has no upper case letter.", "В пароле нет заглавной буквы.",
+	  "Құпиясөзде бас әріп жоқ." },
+	{ "The password has no lower case letter.", "В пароле нет строчной буквы.",
+	  "Құпиясөзде кіші әріп жоқ." },
+	{ "The password has no digit.", "В пароле нет цифры.", "Құпиясөзде сан жоқ." },
+	{ "The password may have Latin letters, digits and punctuation only: check the keyboard "
+	  "layout.",
+	  "Пароль может содержать только латинские буквы, цифры и знаки препинания: проверьте "
+	  "раскладку клавиатуры.",
+	  "Құпиясөзде тек латын әріптері, сандар және тыныс белгілері болуы мүмкін: пернетақта "
+	  "тілін тексеріңіз." },
+	{ "The two entries differ.", "Введённые пароли не совпадают.",
+	  "Енгізілген құпиясөздер сәйкес келмейді." },
 };
 
 const char *prompter_text(const struct prompter *p, const char *en)
@@ -168,13 +207,14 @@ static int pin_result(struct prompter *p, int r, char **ret_message)
 	}
 }
 
-int prompter_password(struct prompter *p, const char *description, const char *error,
-		      char **ret_secret, char **ret_message)
+/* One GETPIN; label is the English key of the entry's label. */
+static int ask_secret(struct prompter *p, const char *description, const char *label,
+		      const char *error, char **ret_secret, char **ret_message)
 {
 	struct pinentry_texts t = {
 		.title = p->title,
 		.description = description,
-		.prompt = prompter_text(p, "Password:"),
+		.prompt = prompter_text(p, label),
 		.error = error,
 		.cancel = prompter_text(p, "Cancel"),
 	};
@@ -183,6 +223,12 @@ int prompter_password(struct prompter *p, const char *description, const char *e
 	if (r != 0)
 		return r;
 	return pin_result(p, pinentry_get_secret(p->pin, &t, ret_secret), ret_message);
+}
+
+int prompter_password(struct prompter *p, const char *description, const char *error,
+		      char **ret_secret, char **ret_message)
+{
+	return ask_secret(p, description, "Password:", error, ret_secret, ret_message);
 }
 
 void prompter_secret_free(char *secret)
@@ -306,19 +352,13 @@ static int choose_in_folder(struct prompter *p, const char *folder, const char *
 	return PROMPTER_E_CANCELLED;
 }
 
-/* Try the portal first. Sets *ret_fallback (and returns 0) when there is
- * none and the caller should use the folder. */
-static int choose_with_portal(struct prompter *p, const char *title, const char *folder,
-			      const char *filter_name, const char *const *globs, char **ret_path,
-			      bool *ret_fallback)
+/* Try the portal first: its file dialog, or with folder its folder
+ * dialog. Sets *ret_fallback (and returns 0) when there is none and the
+ * caller should use the key folder. */
+static int choose_with_portal(struct prompter *p, bool folder, const struct portal_file_options *o,
+			      char **ret_path, bool *ret_fallback)
 {
 	g_autofree char *message = NULL;
-	struct portal_file_options o = {
-		.title = title,
-		.current_folder = folder,
-		.filter_name = filter_name,
-		.globs = globs,
-	};
 	int r;
 
 	*ret_fallback = false;
@@ -326,7 +366,8 @@ static int choose_with_portal(struct prompter *p, const char *title, const char 
 		*ret_fallback = true;
 		return 0;
 	}
-	r = portal_open_file(&o, p->cancel, ret_path, &message);
+	r = folder ? portal_choose_folder(o, p->cancel, ret_path, &message)
+		   : portal_open_file(o, p->cancel, ret_path, &message);
 	switch (r) {
 	case 0:
 		return 0;
@@ -334,7 +375,8 @@ static int choose_with_portal(struct prompter *p, const char *title, const char 
 		return PROMPTER_E_CANCELLED;
 	case PORTAL_E_UNAVAILABLE:
 	case PORTAL_E_FAILED:
-		g_debug("file chooser portal: %s", message ? message : "unavailable");
+		g_debug("%s chooser portal: %s", folder ? "folder" : "file",
+			message ? message : "unavailable");
 		*ret_fallback = true;
 		return 0;
 	default:
@@ -349,11 +391,16 @@ int prompter_choose_key_file(struct prompter *p, const char *purpose, char **ret
 	static const char *const exts[] = { "p12", "pfx", NULL };
 	g_autofree char *title = g_strdup_printf(prompter_text(p, "%s: choose a key file"),
 						 p->origin);
+	struct portal_file_options o = {
+		.title = title,
+		.current_folder = p->cfg->key_folder,
+		.filter_name = prompter_text(p, "Key files"),
+		.globs = globs,
+	};
 	bool fallback;
 	int r;
 
-	r = choose_with_portal(p, title, p->cfg->key_folder, prompter_text(p, "Key files"), globs,
-			       ret_path, &fallback);
+	r = choose_with_portal(p, false, &o, ret_path, &fallback);
 	if (r != 0 || !fallback)
 		return r;
 	return choose_in_folder(p, p->cfg->key_folder, exts, purpose, ret_path, ret_message);
@@ -371,13 +418,136 @@ int prompter_choose_file(struct prompter *p, const char *extension, const char *
 	const char *exts[] = { lower, NULL };
 	g_autofree char *title = g_strdup_printf(prompter_text(p, "%s: choose a file"), p->origin);
 	const char *dir = folder && *folder ? folder : p->cfg->key_folder;
+	struct portal_file_options o = {
+		.title = title,
+		.current_folder = dir,
+		.filter_name = any ? NULL : glob_lower,
+		.globs = any ? NULL : globs,
+	};
 	bool fallback;
 	int r;
 
-	r = choose_with_portal(p, title, dir, any ? NULL : glob_lower, any ? NULL : globs,
-			       ret_path, &fallback);
+	r = choose_with_portal(p, false, &o, ret_path, &fallback);
 	if (r != 0 || !fallback)
 		return r;
 	return choose_in_folder(p, dir, any ? NULL : exts, prompter_text(p, "choose a file"),
 				ret_path, ret_message);
+}
+
+const char *prompter_password_rule(const char *password)
+{
+	bool upper = false, lower = false, digit = false;
+	size_t n = strlen(password);
+
+	for (const char *c = password; *c; c++) {
+		/* Printable ASCII: space to tilde. */
+		if (*c < 0x20 || *c > 0x7e)
+			return "The password may have Latin letters, digits and punctuation only: "
+			       "check the keyboard layout.";
+		upper |= g_ascii_isupper(*c);
+		lower |= g_ascii_islower(*c);
+		digit |= g_ascii_isdigit(*c);
+	}
+	if (n < 6)
+		return "The password is shorter than 6 characters.";
+	if (n > 32)
+		return "The password is longer than 32 characters.";
+	if (!upper)
+		return "The password has no upper case letter.";
+	if (!lower)
+		return "The password has no lower case letter.";
+	if (!digit)
+		return "The password has no digit.";
+	return NULL;
+}
+
+int prompter_new_password(struct prompter *p, const char *description, char **ret_secret,
+			  char **ret_message)
+{
+	g_autofree char *text = g_strdup_printf(
+		"%s\n\n%s", description,
+		prompter_text(p, "The password: 6 to 32 characters, with an upper case letter, a "
+				 "lower case letter and a digit (Latin letters, digits and "
+				 "punctuation)."));
+	const char *why = NULL;
+	int r;
+
+	for (int tries = 0; tries < PROMPTER_NEW_PASSWORD_TRIES; tries++) {
+		char *first = NULL, *second = NULL;
+
+		r = ask_secret(p, text, "New password:", why ? prompter_text(p, why) : NULL,
+			       &first, ret_message);
+		if (r != 0)
+			return r;
+		why = prompter_password_rule(first);
+		if (why) {
+			pinentry_secret_free(first);
+			continue;
+		}
+		r = ask_secret(p, text, "Repeat the password:", NULL, &second, ret_message);
+		if (r != 0) {
+			pinentry_secret_free(first);
+			return r;
+		}
+		if (strcmp(first, second) == 0) {
+			pinentry_secret_free(second);
+			*ret_secret = first;
+			return 0;
+		}
+		why = "The two entries differ.";
+		pinentry_secret_free(first);
+		pinentry_secret_free(second);
+	}
+	*ret_message = g_strdup(why);
+	return PROMPTER_E_REFUSED;
+}
+
+/* Without a folder dialog: confirm the key folder. */
+static int confirm_key_folder(struct prompter *p, const char *purpose, char **ret_path,
+			      char **ret_message)
+{
+	g_autofree char *description = NULL;
+	struct pinentry_texts t;
+	int r;
+
+	if (!g_file_test(p->cfg->key_folder, G_FILE_TEST_IS_DIR)) {
+		*ret_message = g_strdup_printf("the key folder %s does not exist",
+					       p->cfg->key_folder);
+		return PROMPTER_E_NO_FILES;
+	}
+	description = g_strdup_printf(
+		prompter_text(p, "%s asks you to %s.\n\nThe key files will be saved in %s."),
+		p->origin, purpose, p->cfg->key_folder);
+	t = (struct pinentry_texts){
+		.title = p->title,
+		.description = description,
+		.ok = prompter_text(p, "Save here"),
+		.cancel = prompter_text(p, "Cancel"),
+	};
+	r = pin_open(p, ret_message);
+	if (r != 0)
+		return r;
+	r = pin_result(p, pinentry_confirm(p->pin, &t), ret_message);
+	if (r != 0)
+		return r;
+	*ret_path = g_canonicalize_filename(p->cfg->key_folder, NULL);
+	return 0;
+}
+
+int prompter_choose_folder(struct prompter *p, const char *purpose, char **ret_path,
+			   char **ret_message)
+{
+	g_autofree char *title = g_strdup_printf(
+		prompter_text(p, "%s: choose a folder for the keys"), p->origin);
+	struct portal_file_options o = {
+		.title = title,
+		.current_folder = p->cfg->key_folder,
+	};
+	bool fallback;
+	int r;
+
+	r = choose_with_portal(p, true, &o, ret_path, &fallback);
+	if (r != 0 || !fallback)
+		return r;
+	return confirm_key_folder(p, purpose, ret_path, ret_message);
 }

@@ -23,6 +23,7 @@ enum prompter_error {
 	PROMPTER_E_CANCELLED = 1, /* the user cancelled, or the request was cancelled */
 	PROMPTER_E_UI,            /* no dialog can be shown (pinentry missing or broken) */
 	PROMPTER_E_NO_FILES,      /* the folder has no file of the kind asked for */
+	PROMPTER_E_REFUSED,       /* the answers kept breaking a rule */
 };
 
 /* The prompt texts' language. */
@@ -66,6 +67,32 @@ int prompter_choose_file(struct prompter *p, const char *extension, const char *
 int prompter_password(struct prompter *p, const char *description, const char *error,
 		      char **ret_secret, char **ret_message);
 void prompter_secret_free(char *secret);
+
+/* NCA's rule for a key file's password: 6 to 32 characters with an upper
+ * case letter, a lower case letter and a digit. We also ask for printable
+ * ASCII only: a password typed in the wrong keyboard layout is caught
+ * here rather than when the key is next opened on another system. NULL
+ * when password keeps the rule, else the English sentence it breaks
+ * (static; a prompter_text() key). */
+const char *prompter_password_rule(const char *password);
+
+#define PROMPTER_NEW_PASSWORD_TRIES 3
+
+/* Ask for a new password, twice, until both entries match and keep
+ * prompter_password_rule(); the prompt states the rule and, after a
+ * failed try, why it failed. description says what the password is for.
+ * On success *ret_secret as for prompter_password(). PROMPTER_E_REFUSED
+ * after PROMPTER_NEW_PASSWORD_TRIES failed tries: *ret_message (g_free)
+ * is the last reason, in English. */
+int prompter_new_password(struct prompter *p, const char *description, char **ret_secret,
+			  char **ret_message);
+
+/* Let the user choose the folder for new key files: the desktop's folder
+ * dialog, or without one, a confirmation to use the key folder ([ui]
+ * key-folder). purpose says what the folder is for. *ret_path (g_free):
+ * an absolute path. */
+int prompter_choose_folder(struct prompter *p, const char *purpose, char **ret_path,
+			   char **ret_message);
 
 /* Localised sentences the callers put into descriptions: the English
  * text is the key. A format stays a format with the same conversions. */

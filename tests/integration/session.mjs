@@ -52,10 +52,16 @@ test('ncalayer-js-client: errors surface as NCALayerError with the daemon\'s mes
   });
   // Methods this release does not serve say so.
   client.wsConnection.send(JSON.stringify({
+    module: 'kz.gov.pki.knca.commonUtils', method: 'applyCAdEST', args: ['PKCS12', 'SIGNATURE', 'MTEK'],
+  }));
+  await assert.rejects(new Promise((resolve, reject) => client.setHandlers(resolve, reject)),
+    { name: 'NCALayerError', message: '500: method.unavailable: this release of Qoltanba does not serve this method' });
+  // An extension's argument error: the basics family's form.
+  client.wsConnection.send(JSON.stringify({
     module: 'kz.gov.pki.knca.basics', method: 'generateCsr', args: {},
   }));
   await assert.rejects(new Promise((resolve, reject) => client.setHandlers(resolve, reject)),
-    { name: 'NCALayerError', message: 'METHOD_UNAVAILABLE: This method is not available in this version of Qoltanba. (this release of Qoltanba does not serve this method)' });
+    { name: 'NCALayerError', message: 'INVOCATION_ERROR: An invoked method threw an exception. (org.json.JSONException: JSONObject["storage"] not found.)' });
   client.wsConnection.close();
 });
 

@@ -22,15 +22,16 @@ const pinentryScript = join(process.env.QOL_SRC_HELPERS, 'pinentry-script');
 const gostVerify = join(process.env.QOL_HELPERS, 'gost-verify');
 
 // A daemon whose key folder holds copies of keyFiles (paths). The
-// scripted pinentry answers from the lines set with setScript().
-export async function signingDaemon(keyFiles, config = {}, env = {}) {
-  const home = tempDir();
+// scripted pinentry answers from the lines set with setScript(). home:
+// the folder of an earlier daemon (its keys, state and pinentry script),
+// to start it again as after a crash.
+export async function signingDaemon(keyFiles, config = {}, env = {}, home = tempDir()) {
   const folder = join(home, 'keys');
-  mkdirSync(folder);
+  mkdirSync(folder, { recursive: true });
   for (const f of keyFiles) copyFileSync(f, join(folder, f.split('/').pop()));
   const script = join(home, 'pinentry.script');
   const log = join(home, 'pinentry.log');
-  writeFileSync(script, '');
+  if (!existsSync(script)) writeFileSync(script, '');
   const daemon = await startDaemon({
     home,
     config: {
@@ -44,6 +45,7 @@ export async function signingDaemon(keyFiles, config = {}, env = {}) {
   return {
     ...daemon,
     stop: () => daemon.stop(),
+    home,
     alive: () => daemon.alive(),
     folder,
     // The user's next answers: 'pin TEXT', 'ok', 'cancel', 'hang'.
@@ -136,12 +138,12 @@ export function xmlsecVerify(xml, { crt = join(keysDir, 'ca.pem'), idAttr } = {}
   }
 }
 
-export function gostVerifyCms(signature, content) {
+export function gostVerifyCms(signature, content, ca = NCA_CA) {
   const dir = tempDir('qoltanba-verify-');
   try {
     const sig = tmpFile(dir, 'sig.der', cmsDer(signature));
     const c = content === undefined ? '-' : tmpFile(dir, 'content', content);
-    const r = spawnSync(gostVerify, ['cms', sig, c, NCA_CA], { encoding: 'utf8' });
+    const r = spawnSync(gostVerify, ['cms', sig, c, ca], { encoding: 'utf8' });
     assert.equal(r.status, 0, `gost-verify cms failed: ${r.stderr}`);
     return r.stdout;
   } finally {

@@ -419,13 +419,62 @@ static const struct rule_case rule_cases[] = {
 	{ "b-args-null", "{" BASICS "method:'sign',args:null}",
 	  INVOCATION(JSONEX "JSONObject[\\\"args\\\"] is not a JSONObject."), PROTO_FAMILY_INVOKER,
 	  PROTO_METHOD_BASICS_SIGN },
-	{ "b-generateCsr", "{" BASICS "method:'generateCsr',args:{}}", NULL, PROTO_FAMILY_INVOKER,
-	  PROTO_METHOD_BASICS_GENERATE_CSR },
 	{ "b-generateCsr-args-missing", "{" BASICS "method:'generateCsr'}",
 	  GENERAL(ARGEX "generateCsr demands arguments"), PROTO_FAMILY_INVOKER,
 	  PROTO_METHOD_BASICS_GENERATE_CSR },
-	{ "b-importCertificate", "{" BASICS "method:'importCertificate',args:{}}", NULL,
-	  PROTO_FAMILY_INVOKER, PROTO_METHOD_BASICS_IMPORT_CERTIFICATE },
+
+	/* Remote key issuance: each check. */
+#define CSR_SUBJECT "subject:{CN:'A',SERIALNUMBER:'IIN123456789012'}"
+	{ "csr-ok", "{" BASICS "method:'generateCsr',args:{storage:'PKCS12'," CSR_SUBJECT "}}", NULL,
+	  PROTO_FAMILY_INVOKER, PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-all", "{" BASICS "method:'generateCsr',args:{storage:'PKCS12',algorithm:'RSA2048',"
+	  "purpose:'auth',folder:'/tmp',locale:'ru'," CSR_SUBJECT "}}", NULL,
+	  PROTO_FAMILY_INVOKER, PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-storage-missing", "{" BASICS "method:'generateCsr',args:{" CSR_SUBJECT "}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"storage\\\"] not found."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-storage-number", "{" BASICS "method:'generateCsr',args:{storage:1," CSR_SUBJECT "}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"storage\\\"] is not a string."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-algorithm", "{" BASICS "method:'generateCsr',args:{storage:'PKCS12',algorithm:'RSA'," CSR_SUBJECT "}}",
+	  INVOCATION(ARGEX "algorithm must be GOST512 or RSA2048"), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-purpose", "{" BASICS "method:'generateCsr',args:{storage:'PKCS12',purpose:'x'," CSR_SUBJECT "}}",
+	  INVOCATION(ARGEX "purpose must be sign, auth or both"), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-subject-missing", "{" BASICS "method:'generateCsr',args:{storage:'PKCS12'}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"subject\\\"] not found."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-subject-unknown", "{" BASICS "method:'generateCsr',args:{storage:'PKCS12',subject:{CN:'A',L:'x'}}}",
+	  INVOCATION(ARGEX "subject has no attribute L (CN, SURNAME, SERIALNUMBER, C, GIVENNAME, O, OU, E)"),
+	  PROTO_FAMILY_INVOKER, PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-subject-number", "{" BASICS "method:'generateCsr',args:{storage:'PKCS12',subject:{CN:1}}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"CN\\\"] is not a string."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "csr-folder-number", "{" BASICS "method:'generateCsr',args:{storage:'PKCS12',folder:2," CSR_SUBJECT "}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"folder\\\"] is not a string."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_GENERATE_CSR },
+	{ "import-ok", "{" BASICS "method:'importCertificate',args:{requestId:'a',certificate:'b',chain:['c']}}",
+	  NULL, PROTO_FAMILY_INVOKER, PROTO_METHOD_BASICS_IMPORT_CERTIFICATE },
+	{ "import-empty", "{" BASICS "method:'importCertificate',args:{}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"requestId\\\"] not found."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_IMPORT_CERTIFICATE },
+	{ "import-cert-missing", "{" BASICS "method:'importCertificate',args:{requestId:'a'}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"certificate\\\"] not found."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_IMPORT_CERTIFICATE },
+	{ "import-chain-string", "{" BASICS "method:'importCertificate',args:{requestId:'a',certificate:'b',chain:'c'}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"chain\\\"] is not a JSONArray."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_IMPORT_CERTIFICATE },
+	{ "import-chain-number", "{" BASICS "method:'importCertificate',args:{requestId:'a',certificate:'b',chain:[1]}}",
+	  INVOCATION(JSONEX "JSONArray[0] is not a string."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_IMPORT_CERTIFICATE },
+	{ "list-ok", "{" BASICS "method:'listRequests',args:{}}", NULL, PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_LIST_REQUESTS },
+	{ "cancel-ok", "{" BASICS "method:'cancelRequest',args:{requestId:'a'}}", NULL,
+	  PROTO_FAMILY_INVOKER, PROTO_METHOD_BASICS_CANCEL_REQUEST },
+	{ "cancel-id-missing", "{" BASICS "method:'cancelRequest',args:{}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"requestId\\\"] not found."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_BASICS_CANCEL_REQUEST },
 
 	/* basics sign: each check. */
 #define SIGN(name, args, reply)                                                                    \
@@ -634,6 +683,53 @@ static void test_parse_errors(void)
 }
 
 /* --- the typed views ---------------------------------------------------------- */
+
+static void test_enroll_args(void)
+{
+	struct proto_request *req = parse("{" BASICS "method:'generateCsr',args:{storage:'PKCS12',"
+					  "subject:{CN:'A B',SERIALNUMBER:'IIN123456789012',O:'T',"
+					  "OU:'BIN123456789012',E:'a@b.kz'}}}");
+	struct proto_request *rsa = parse("{" BASICS "method:'generateCsr',args:{storage:'PKCS12',"
+					  "algorithm:'RSA2048',folder:'/k',subject:{CN:'A'}}}");
+	struct proto_request *imp = parse("{" BASICS "method:'importCertificate',args:{requestId:"
+					  "'r1',certificate:'PEM',chain:['c1','c2'],locale:'en'}}");
+	struct proto_request *cancel = parse("{" BASICS "method:'cancelRequest',args:{requestId:'r2'}}");
+	struct proto_csr_args a;
+	struct proto_import_args i;
+
+	g_assert_cmpint(proto_csr_args_get(req, &a), ==, 0);
+	g_assert_cmpstr(a.storage, ==, "PKCS12");
+	g_assert_cmpint(a.algorithm, ==, PROTO_KEY_ALG_GOST512);
+	g_assert_cmpint(a.purpose, ==, PROTO_KEY_PURPOSE_BOTH);
+	g_assert_cmpstr(a.subject.cn, ==, "A B");
+	g_assert_cmpstr(a.subject.serialnumber, ==, "IIN123456789012");
+	g_assert_cmpstr(a.subject.o, ==, "T");
+	g_assert_cmpstr(a.subject.ou, ==, "BIN123456789012");
+	g_assert_cmpstr(a.subject.e, ==, "a@b.kz");
+	g_assert_null(a.subject.surname);
+	g_assert_null(a.folder);
+	g_assert_cmpint(proto_csr_args_get(rsa, &a), ==, 0);
+	g_assert_cmpint(a.algorithm, ==, PROTO_KEY_ALG_RSA2048);
+	g_assert_cmpint(a.purpose, ==, PROTO_KEY_PURPOSE_SIGN);
+	g_assert_cmpstr(a.folder, ==, "/k");
+	g_assert_cmpint(proto_csr_args_get(imp, &a), ==, -EINVAL);
+
+	g_assert_cmpint(proto_import_args_get(imp, &i), ==, 0);
+	g_assert_cmpstr(i.request_id, ==, "r1");
+	g_assert_cmpstr(i.certificate, ==, "PEM");
+	g_assert_cmpuint(i.chain.n, ==, 2);
+	g_assert_cmpstr(i.chain.v[1], ==, "c2");
+	g_assert_cmpstr(i.locale, ==, "en");
+	proto_import_args_clear(&i);
+	g_assert_cmpint(proto_import_args_get(req, &i), ==, -EINVAL);
+
+	g_assert_cmpstr(proto_request_id_get(cancel), ==, "r2");
+	g_assert_null(proto_request_id_get(imp));
+	proto_request_free(req);
+	proto_request_free(rsa);
+	proto_request_free(imp);
+	proto_request_free(cancel);
+}
 
 static void test_sign_args_defaults(void)
 {
@@ -1065,6 +1161,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/protocol/sign-args/storages", test_sign_args_storages);
 	g_test_add_func("/protocol/sign-args/refused", test_sign_args_refused);
 	g_test_add_func("/protocol/commonutils-args", test_commonutils_args);
+	g_test_add_func("/protocol/enroll-args", test_enroll_args);
 	g_test_add_func("/protocol/names", test_names);
 	g_test_add_func("/protocol/reply/ok", test_reply_ok);
 	g_test_add_func("/protocol/reply/error", test_reply_error);

@@ -1,0 +1,82 @@
+/* Pending enrollment requests: a key generated for a certificate request,
+ * kept from "generate a key and CSR" until "install the issued
+ * certificate", across daemon restarts and crashes.
+ *
+ * One file per request, dir/<id>.json, mode 0600, in a directory of mode
+ * 0700 (the caller passes $XDG_STATE_HOME/qoltanba/pending). Files are
+ * written once (util/safefile.h: complete or absent, never overwritten)
+ * and removed with their bytes zeroed. The JSON holds:
+ *   {"version":1, "id", "origin" (or null), "storage", "algorithm",
+ *    "purpose", "folder" (or null), "subject", "keyId", "csr" (PEM),
+ *    "created", "expires" (ms since the epoch),
+ *    "key" (base64 of the PKCS#8 DER, unencrypted: the directory's
+ *    permissions protect it, as ssh-keygen's unprotected keys)}
+ *
+ * Ids come from web pages: every function checks them (exactly 32
+ * characters [0-9a-f]) before they touch a path.
+ *
+ * Errors: 0; positive PENDING_E_* below; negative errno otherwise. Copies
+ * of the key this code makes (file contents, JSON, base64) are wiped. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PENDING_ID_LEN   32
+#define PENDING_MAX_FILE (1024 * 1024)
+
+enum pending_error {
+	PENDING_E_BAD_ID = 1, /* not 32 lowercase hex characters */
+	PENDING_E_NOT_FOUND,  /* no request with this id */
+	/* Not a request file this code wrote: over PENDING_MAX_FILE, not a
+	 * regular file, owned by another user, JSON that does not parse, a
+	 * missing or mistyped field, another version, an id that is not
+	 * the file's name. */
+	PENDING_E_CORRUPT,
+};
+
+struct pending_request {
+	char id[PENDING_ID_LEN + 1];
+	char *origin;    /* web origin that asked, may be NULL */
+	char *storage;   /* NCALayer storage name, e.g. "PKCS12" */
+	char *algorithm; /* e.g. "RSA", "GOST2015_512" (the caller's vocabulary) */
+	char *purpose;   /* e.g. "SIGNATURE", "AUTHENTICATION" */
+	char *folder;    /* where the key file goes, may be NULL */
+	char *subject;   /* the CSR's subject, as text for display */
+	char *key_id;    /* lowercase hex SKI of the new key */
+	char *csr_pem;
+	long long created_ms, expires_ms;
+	uint8_t *key_der; /* PKCS#8 DER; NULL in listings */
+	size_t key_len;
+};
+
+/* A fresh random id (RAND_bytes), NUL-terminated. -EIO if the RNG fails. */
+int pending_new_id(char ret[PENDING_ID_LEN + 1]);
+
+/* True if id is 32 lowercase hex characters. */
+bool pending_id_valid(const char *id);
+
+/* Write r as dir/<r->id>.json, creating dir (0700) if needed. All string
+ * fields but origin and folder, and the key, are required (-EINVAL).
+ * -EEXIST if a request with this id exists (it is left as it was);
+ * PENDING_E_BAD_ID; -E2BIG if the JSON would exceed PENDING_MAX_FILE. */
+int pending_save(const char *dir, const struct pending_request *r);
+
+/* Read request id with its key. PENDING_E_BAD_ID, PENDING_E_NOT_FOUND,
+ * PENDING_E_CORRUPT. *ret is freed with pending_request_free(). */
+int pending_load(const char *dir, const char *id, struct pending_request **ret);
+
+/* All requests in dir, oldest (created) first, without their keys
+ * (key_der NULL, key_len 0). A missing dir is an empty list. Files that
+ * are not requests are skipped, with a log line. *ret (NULL when empty)
+ * is freed with pending_list_free(). */
+int pending_list(const char *dir, struct pending_request ***ret, size_t *ret_n);
+
+/* Zero and remove request id (safefile_destroy()). PENDING_E_BAD_ID,
+ * PENDING_E_NOT_FOUND. */
+int pending_destroy(const char *dir, const char *id);
+
+/* Free r, wiping key_der. Accepts NULL, returns NULL. */
+struct pending_request *pending_request_free(struct pending_request *r);
+void pending_list_free(struct pending_request **v, size_t n);
