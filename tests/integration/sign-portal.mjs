@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, copyFileSync, readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 import { tempDir } from './harness.mjs';
@@ -104,4 +104,30 @@ test('showFileChooser answers the dialog\'s file; cancel is action.canceled', as
   const c2 = await d2.client();
   await rejects(c2.getKeyInfo('PKCS12'), /^500: action\.canceled$/);
   assert.doesNotMatch(d2.pinentryLog(), /GETPIN/, 'no password asked after a cancelled dialog');
+});
+
+test('generateCsr: the folder for new keys comes from the desktop\'s folder dialog', async () => {
+  const chosen = tempDir('qoltanba-folder-');
+  const { d, bus } = await daemonWithPortal(pathToFileURL(chosen).href, []);
+  const c = await d.client();
+  const ask = (args) => new Promise((resolve, reject) => {
+    c.wsConnection.send(JSON.stringify({ module: 'kz.gov.pki.knca.basics', method: 'generateCsr', args }));
+    c.setHandlers(resolve, reject);
+  });
+  d.setScript([]);
+  const r = await ask({ storage: 'PKCS12', subject: { CN: 'ТЕСТОВ ТЕСТ' }, locale: 'en' });
+  assert.equal(r.folder, chosen);
+  assert.match(bus.log(), /directory=1/, 'the folder dialog was asked for');
+  assert.match(bus.log(), new RegExp(`${ORIGIN}: choose a folder for the keys`));
+  assert.doesNotMatch(d.pinentryLog(), /CONFIRM/, 'no pinentry when the dialog answered');
+
+  const { d: d2 } = await daemonWithPortal('cancel', []);
+  const c2 = await d2.client();
+  c2.wsConnection.send(JSON.stringify({ module: 'kz.gov.pki.knca.basics', method: 'generateCsr',
+    args: { storage: 'PKCS12', subject: { CN: 'ТЕСТОВ ТЕСТ' } } }));
+  await assert.rejects(new Promise((resolve, reject) => c2.setHandlers(resolve, reject)),
+    { name: 'NCALayerError', message: 'cancelled by user' }, 'the answer to a cancelled dialog');
+  const pending = join(d2.home, 'state', 'qoltanba', 'pending');
+  assert.ok(!existsSync(pending) || readdirSync(pending).length === 0,
+    'a cancelled dialog: no key made');
 });
