@@ -1,4 +1,5 @@
 #include "util/safefile.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,13 +34,15 @@ static void write_delay_read(void)
 		write_delay_ms = strtol(s, NULL, 10);
 }
 
-static void write_delay(void)
+static void write_delay(const char *name)
 {
 	struct timespec ts;
 
 	pthread_once(&write_delay_once, write_delay_read);
 	if (write_delay_ms <= 0)
 		return;
+	/* The test waits for this line: it kills the process now. */
+	log_notice("test hook: %s is written; naming it in %ld ms", name, write_delay_ms);
 	ts.tv_sec = write_delay_ms / 1000;
 	ts.tv_nsec = (write_delay_ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -74,7 +77,7 @@ static int write_all(int fd, const void *data, size_t len)
  * mode is set first, so that the bytes are never readable more widely
  * than asked, and set with fchmod() so that the umask does not narrow it
  * either. */
-static int fill_and_sync(int fd, const void *data, size_t len, mode_t mode)
+static int fill_and_sync(int fd, const char *name, const void *data, size_t len, mode_t mode)
 {
 	int r;
 
@@ -85,7 +88,7 @@ static int fill_and_sync(int fd, const void *data, size_t len, mode_t mode)
 		return r;
 	if (fsync(fd) < 0)
 		return -errno;
-	write_delay();
+	write_delay(name);
 	return 0;
 }
 
@@ -113,7 +116,7 @@ static int write_tmpfile(int dirfd, const char *name, const void *data, size_t l
 			return -EOPNOTSUPP;
 		return -errno;
 	}
-	r = fill_and_sync(fd, data, len, mode);
+	r = fill_and_sync(fd, name, data, len, mode);
 	if (r < 0)
 		return r;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -169,7 +172,7 @@ static int write_named_temp(int dirfd, const char *name, const void *data, size_
 	fd = open_temp(dirfd, name, mode, tmp, sizeof(tmp));
 	if (fd < 0)
 		return fd;
-	r = fill_and_sync(fd, data, len, mode);
+	r = fill_and_sync(fd, name, data, len, mode);
 	if (r == 0 && linkat(dirfd, tmp, dirfd, name, 0) < 0)
 		r = -errno;
 	unlinkat(dirfd, tmp, 0);

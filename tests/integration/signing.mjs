@@ -45,6 +45,9 @@ export async function signingDaemon(keyFiles, config = {}, env = {}, home = temp
   return {
     ...daemon,
     stop: () => daemon.stop(),
+    // The spread above copied the getters' values once: read them live.
+    get stderr() { return daemon.stderr; },
+    get stdout() { return daemon.stdout; },
     home,
     alive: () => daemon.alive(),
     folder,
