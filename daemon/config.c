@@ -41,6 +41,7 @@ void config_clear(struct config *cfg)
 	g_strfreev(cfg->origins_allow);
 	g_free(cfg->locale);
 	g_free(cfg->state_dir);
+	g_free(cfg->camera_device);
 	g_free(cfg->config_file);
 	g_free(cfg->pinentry);
 	g_free(cfg->key_folder);
@@ -126,8 +127,8 @@ static const struct config_key known_keys[] = {
 	{ "keys", "ca-certs" },       { "keys", "crl" },            { "tsa", "url" },
 	{ "tsa", "policy" },          { "tsa", "timeout" },         { "testing", "validity-time" },
 	{ "enroll", "pending-days" },
-	/* read by later subsystems; accepted here so one file serves all */
 	{ "camera", "source" },       { "camera", "device" },
+	{ "testing", "camera-fail-after-frames" },
 };
 
 /* "~/x" → $HOME/x; other paths as they are. */
@@ -274,6 +275,19 @@ int config_load(struct config *cfg, const char *path, char **ret_message)
 					return value_error(ret_message, file, *g, *k, v,
 							   "expected an ISO 8601 time such as 2026-01-01T00:00:00Z");
 				cfg->validity_time = g_date_time_to_unix(t);
+			} else if (g_str_equal(*g, "camera") && g_str_equal(*k, "source")) {
+				if (g_str_equal(v, "auto"))
+					cfg->camera_test_source = false;
+				else if (g_str_equal(v, "test"))
+					cfg->camera_test_source = true;
+				else
+					return value_error(ret_message, file, *g, *k, v, "expected auto or test");
+			} else if (g_str_equal(*g, "camera") && g_str_equal(*k, "device")) {
+				g_free(cfg->camera_device);
+				cfg->camera_device = *v ? g_strdup(v) : NULL;
+			} else if (g_str_equal(*k, "camera-fail-after-frames")) {
+				if (!parse_uint(v, 0, 100000, &cfg->camera_fail_after))
+					return value_error(ret_message, file, *g, *k, v, "expected 0..100000");
 			} else if (g_str_equal(*k, "pending-days")) {
 				if (!parse_uint(v, 1, 3650, &cfg->pending_days))
 					return value_error(ret_message, file, *g, *k, v, "expected 1..3650 days");

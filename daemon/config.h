@@ -52,6 +52,11 @@ struct config {
 	char *tsa_policy;        /* policy OID to ask for, NULL: the service's default */
 	unsigned tsa_timeout_s;
 
+	/* [camera] */
+	bool camera_test_source;  /* source=test: videotestsrc stands in for a camera */
+	char *camera_device;      /* device=: the camera to use, NULL: the first one */
+	unsigned camera_fail_after; /* [testing] camera-fail-after-frames: the source fails */
+
 	/* [enroll] */
 	unsigned pending_days;   /* a key request expires this long after it was made */
 };

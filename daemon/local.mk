@@ -12,6 +12,7 @@ daemon_libqoltanbad_a_SOURCES = \
 	daemon/ops/commonutils.c \
 	daemon/ops/basics.c \
 	daemon/ops/enroll.c \
+	daemon/ops/camera.c \
 	daemon/ops/keys.c \
 	daemon/ops/sign.c \
 	daemon/ops/sign.h \
@@ -23,10 +24,10 @@ daemon_libqoltanbad_a_SOURCES = \
 	daemon/server/server.c \
 	daemon/server/server.h \
 	$(NULL)
-daemon_libqoltanbad_a_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(JSONC_CFLAGS) \
+daemon_libqoltanbad_a_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(JSONC_CFLAGS) $(GST_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(LWS_CFLAGS) $(SYSTEMD_CFLAGS)
 
-DAEMON_LIBS = daemon/libqoltanbad.a protocol/libqolprotocol.a \
+DAEMON_LIBS = daemon/libqoltanbad.a protocol/libqolprotocol.a $(GST_LIBS) \
 	$(LWS_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) $(SYSTEMD_LIBS)
 
 bin_PROGRAMS += daemon/qoltanbad

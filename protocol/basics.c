@@ -23,6 +23,12 @@ static const enum proto_method basics_methods[] = {
 	PROTO_METHOD_BASICS_CANCEL_REQUEST,
 };
 
+static const enum proto_method camera_methods[] = {
+	PROTO_METHOD_CAMERA_LIST_DEVICES, PROTO_METHOD_CAMERA_CAPTURE,
+	PROTO_METHOD_CAMERA_RECORD,	  PROTO_METHOD_CAMERA_STATUS,
+	PROTO_METHOD_CAMERA_REVOKE_CONSENT,
+};
+
 /* org.json getJSONObject(): required, an object. */
 int pargs_need_object(struct json_object *o, const char *key, struct json_object **ret,
 		       struct proto_fault *fault)
@@ -441,9 +447,16 @@ int proto_basics_check(struct proto_request *req)
 		proto_fault_set(&fault, ARGUMENT_EXCEPTION, "Supported apiVersion is 2");
 		return answer_general(req, &fault);
 	}
-	for (size_t i = 0; i < sizeof(basics_methods) / sizeof(basics_methods[0]); i++)
-		if (strcmp(proto_method_name(basics_methods[i]), req->method_name) == 0)
-			method = basics_methods[i];
+	/* kz.qoltanba.camera has the same dispatcher, with its own table. */
+	if (req->module == PROTO_MODULE_CAMERA) {
+		for (size_t i = 0; i < sizeof(camera_methods) / sizeof(camera_methods[0]); i++)
+			if (strcmp(proto_method_name(camera_methods[i]), req->method_name) == 0)
+				method = camera_methods[i];
+	} else {
+		for (size_t i = 0; i < sizeof(basics_methods) / sizeof(basics_methods[0]); i++)
+			if (strcmp(proto_method_name(basics_methods[i]), req->method_name) == 0)
+				method = basics_methods[i];
+	}
 	if (method == PROTO_METHOD_NONE) {
 		proto_fault_set(&fault, ARGUMENT_EXCEPTION, "No method %s", req->method_name);
 		return answer_general(req, &fault);
@@ -471,7 +484,14 @@ int proto_basics_check(struct proto_request *req)
 		if (r == FAULT)
 			return answer_invocation(req, &fault);
 	}
-	if (method != PROTO_METHOD_BASICS_SIGN) {
+	if (req->module == PROTO_MODULE_CAMERA) {
+		int r = proto_camera_check(method, args, &fault);
+
+		if (r < 0)
+			return r;
+		if (r == FAULT)
+			return answer_invocation(req, &fault);
+	} else if (method != PROTO_METHOD_BASICS_SIGN) {
 		int r = proto_enroll_check(method, args, &fault);
 
 		if (r < 0)

@@ -13,7 +13,7 @@
 #include "protocol/internal.h"
 
 /* getString(): required, a string. */
-static int need_string(struct json_object *o, const char *key, const char **ret,
+int pargs_need_string(struct json_object *o, const char *key, const char **ret,
 		       struct proto_fault *fault)
 {
 	struct json_object *v = pargs_opt_member(o, key);
@@ -27,7 +27,7 @@ static int need_string(struct json_object *o, const char *key, const char **ret,
 
 /* An optional string that must be one of names (the enum's values in
  * order); absent: def. */
-static int opt_word(struct json_object *o, const char *key, const char *const *names, size_t n,
+int pargs_opt_word(struct json_object *o, const char *key, const char *const *names, size_t n,
 		    int def, int *ret, struct proto_fault *fault)
 {
 	const char *s;
@@ -99,13 +99,13 @@ static int csr_read(struct json_object *args, struct proto_csr_args *out,
 	static const char *const purposes[] = { "sign", "auth", "both" };
 	int alg, purpose, r;
 
-	r = need_string(args, "storage", &out->storage, fault);
+	r = pargs_need_string(args, "storage", &out->storage, fault);
 	if (r == 0)
-		r = opt_word(args, "algorithm", algorithms, 2, PROTO_KEY_ALG_GOST512, &alg, fault);
+		r = pargs_opt_word(args, "algorithm", algorithms, 2, PROTO_KEY_ALG_GOST512, &alg, fault);
 	if (r != 0)
 		return r;
 	out->algorithm = (enum proto_key_algorithm)alg;
-	r = opt_word(args, "purpose", purposes, 3,
+	r = pargs_opt_word(args, "purpose", purposes, 3,
 		     alg == PROTO_KEY_ALG_GOST512 ? PROTO_KEY_PURPOSE_BOTH : PROTO_KEY_PURPOSE_SIGN,
 		     &purpose, fault);
 	if (r != 0)
@@ -125,9 +125,9 @@ static int import_read(struct json_object *args, struct proto_import_args *out,
 	struct json_object *chain;
 	int r;
 
-	r = need_string(args, "requestId", &out->request_id, fault);
+	r = pargs_need_string(args, "requestId", &out->request_id, fault);
 	if (r == 0)
-		r = need_string(args, "certificate", &out->certificate, fault);
+		r = pargs_need_string(args, "certificate", &out->certificate, fault);
 	if (r == 0)
 		r = pargs_opt_string(args, "locale", &out->locale, fault);
 	if (r != 0)
@@ -161,7 +161,7 @@ int proto_enroll_check(enum proto_method method, struct json_object *args,
 	case PROTO_METHOD_BASICS_CANCEL_REQUEST: {
 		const char *id;
 
-		return need_string(args, "requestId", &id, fault);
+		return pargs_need_string(args, "requestId", &id, fault);
 	}
 	case PROTO_METHOD_BASICS_LIST_REQUESTS:
 		return 0;
@@ -222,7 +222,7 @@ const char *proto_request_id_get(const struct proto_request *req)
 	struct proto_fault fault;
 
 	if (!served(req, PROTO_METHOD_BASICS_CANCEL_REQUEST) ||
-	    need_string(req->args, "requestId", &id, &fault) != 0)
+	    pargs_need_string(req->args, "requestId", &id, &fault) != 0)
 		return NULL;
 	return id;
 }

@@ -186,6 +186,43 @@ static const struct error_form {
 		.invoker_code = "CERTIFICATE_IMPORTING_FAILURE",
 		.sentence = "The key file could not be written.",
 	},
+	/* The camera (our extension). */
+	[PROTO_ERROR_CAMERA_NONE] = {
+		.common_key = "camera.none",
+		.common_detail = true,
+		.invoker_code = "NO_CAMERA",
+		.sentence = "No camera is connected.",
+	},
+	[PROTO_ERROR_CAMERA_BUSY] = {
+		.common_key = "camera.busy",
+		.common_detail = true,
+		.invoker_code = "CAMERA_BUSY",
+		.sentence = "The camera is in use.",
+	},
+	[PROTO_ERROR_CAMERA_DENIED] = {
+		.common_key = "camera.denied",
+		.common_detail = true,
+		.invoker_code = "CAMERA_DENIED",
+		.sentence = "The user did not allow this page to use the camera.",
+	},
+	[PROTO_ERROR_CAMERA_UNSUPPORTED] = {
+		.common_key = "camera.unsupported",
+		.common_detail = true,
+		.invoker_code = "CAMERA_UNSUPPORTED",
+		.sentence = "The camera cannot give this picture size or frame rate.",
+	},
+	[PROTO_ERROR_CAMERA_LOST] = {
+		.common_key = "camera.lost",
+		.common_detail = true,
+		.invoker_code = "CAMERA_LOST",
+		.sentence = "The camera went away while it was in use.",
+	},
+	[PROTO_ERROR_CAMERA_FAILED] = {
+		.common_key = "camera.failed",
+		.common_detail = true,
+		.invoker_code = "CAMERA_FAILED",
+		.sentence = "The camera failed.",
+	},
 };
 
 static int add_string(struct json_object *o, const char *key, const char *value)

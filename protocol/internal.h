@@ -79,8 +79,22 @@ int pargs_string_array(struct json_object *a, struct proto_strv *ret, struct pro
 /* --- enroll.c: generateCsr, importCertificate, listRequests,
  * cancelRequest ---------------------------------------------------------- */
 
+/* getString(): required, a string. */
+int pargs_need_string(struct json_object *o, const char *key, const char **ret,
+		      struct proto_fault *fault);
+/* An optional string that must be one of names[0..n) (n is 2 or 3); its
+ * index in *ret, def when absent. */
+int pargs_opt_word(struct json_object *o, const char *key, const char *const *names, size_t n,
+		   int def, int *ret, struct proto_fault *fault);
+
 /* Check the arguments of one of those methods: 0, FAULT or -ENOMEM. */
 int proto_enroll_check(enum proto_method method, struct json_object *args,
+		       struct proto_fault *fault);
+
+/* --- camera.c: kz.qoltanba.camera --------------------------------------- */
+
+/* Check the arguments of a camera method: 0, FAULT or -ENOMEM. */
+int proto_camera_check(enum proto_method method, struct json_object *args,
 		       struct proto_fault *fault);
 
 /* --- errors.c: answers ------------------------------------------------- */

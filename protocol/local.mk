@@ -14,6 +14,7 @@ protocol_libqolprotocol_a_SOURCES = \
 	protocol/commonutils.c \
 	protocol/basics.c \
 	protocol/enroll.c \
+	protocol/camera.c \
 	protocol/errors.c \
 	$(NULL)
 protocol_libqolprotocol_a_CPPFLAGS = $(AM_CPPFLAGS) $(JSONC_CFLAGS)

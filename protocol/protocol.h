@@ -29,6 +29,7 @@ enum proto_module {
 	PROTO_MODULE_COMMON_UTILS,
 	PROTO_MODULE_BASICS,
 	PROTO_MODULE_APPLET,
+	PROTO_MODULE_CAMERA, /* ours: kz.qoltanba.camera, answered like basics */
 };
 
 enum proto_method {
@@ -51,12 +52,19 @@ enum proto_method {
 	PROTO_METHOD_BASICS_IMPORT_CERTIFICATE,
 	PROTO_METHOD_BASICS_LIST_REQUESTS,
 	PROTO_METHOD_BASICS_CANCEL_REQUEST,
+	/* kz.qoltanba.camera */
+	PROTO_METHOD_CAMERA_LIST_DEVICES,
+	PROTO_METHOD_CAMERA_CAPTURE,
+	PROTO_METHOD_CAMERA_RECORD,
+	PROTO_METHOD_CAMERA_STATUS,
+	PROTO_METHOD_CAMERA_REVOKE_CONSENT,
 	_PROTO_METHOD_MAX,
 };
 
 #define PROTO_MODULE_NAME_COMMON_UTILS "kz.gov.pki.knca.commonUtils"
 #define PROTO_MODULE_NAME_BASICS "kz.gov.pki.knca.basics"
 #define PROTO_MODULE_NAME_APPLET "kz.gov.pki.knca.applet.Applet"
+#define PROTO_MODULE_NAME_CAMERA "kz.qoltanba.camera"
 
 #define PROTO_LIMITS_DEFAULT_MAX_DEPTH 64
 
@@ -244,6 +252,37 @@ void proto_import_args_clear(struct proto_import_args *args);
 /* cancelRequest {requestId}: the id, borrowed; NULL for another request. */
 const char *proto_request_id_get(const struct proto_request *req);
 
+/* --- kz.qoltanba.camera (our extension) ---------------------------------- */
+
+/* The bounds the protocol layer checks (a camera may offer less). */
+#define PROTO_CAMERA_MIN_SIZE 16
+#define PROTO_CAMERA_MAX_WIDTH 1920
+#define PROTO_CAMERA_MAX_HEIGHT 1080
+#define PROTO_CAMERA_MAX_FPS 30
+#define PROTO_CAMERA_MAX_SECONDS 30
+
+enum proto_camera_purpose {
+	PROTO_CAMERA_PURPOSE_SELFIE,         /* "selfie" */
+	PROTO_CAMERA_PURPOSE_DOCUMENT_FRONT, /* "document-front" */
+	PROTO_CAMERA_PURPOSE_DOCUMENT_BACK,  /* "document-back" */
+};
+
+/* capture {device?, width?, height?, purpose}; record {device?, seconds,
+ * width?, height?, fps?}. 0 for a size or rate not given. */
+struct proto_camera_args {
+	const char *device; /* NULL: the configured or first camera */
+	unsigned width, height, fps, seconds;
+	enum proto_camera_purpose purpose;
+};
+
+int proto_camera_args_get(const struct proto_request *req, struct proto_camera_args *ret);
+
+/* The preview path's query, "device=…&width=…&height=…&fps=…" (each
+ * optional; fps defaults to 15): the same bounds as capture. NULL, or a
+ * static English sentence saying what is wrong. */
+const char *proto_camera_preview_query(const char *query, char *ret_device, size_t device_size,
+				       struct proto_camera_args *ret);
+
 /* --- answers ------------------------------------------------------------
  * Every function returns a malloc'd NUL-terminated JSON text (free() it),
  * serialized with pjson_write() (HashMap key order, org.json escaping), or
@@ -296,6 +335,13 @@ enum proto_error {
 	PROTO_ERROR_FOLDER_UNWRITABLE,   /* detail: the folder and why */
 	PROTO_ERROR_PASSWORD_WEAK,       /* detail: the rule the last try broke */
 	PROTO_ERROR_IMPORT_FAILED,       /* detail: why the file could not be written */
+	/* Camera: */
+	PROTO_ERROR_CAMERA_NONE,         /* detail: no camera, or which one is absent */
+	PROTO_ERROR_CAMERA_BUSY,         /* detail: who has it */
+	PROTO_ERROR_CAMERA_DENIED,       /* the user did not allow this page the camera */
+	PROTO_ERROR_CAMERA_UNSUPPORTED,  /* detail: the size or rate the camera cannot give */
+	PROTO_ERROR_CAMERA_LOST,         /* detail: the device went away mid-stream */
+	PROTO_ERROR_CAMERA_FAILED,       /* detail: GStreamer's message */
 	_PROTO_ERROR_MAX,
 };
 

@@ -32,6 +32,11 @@ static const char *const method_names[_PROTO_METHOD_MAX] = {
 	[PROTO_METHOD_BASICS_IMPORT_CERTIFICATE] = "importCertificate",
 	[PROTO_METHOD_BASICS_LIST_REQUESTS] = "listRequests",
 	[PROTO_METHOD_BASICS_CANCEL_REQUEST] = "cancelRequest",
+	[PROTO_METHOD_CAMERA_LIST_DEVICES] = "listDevices",
+	[PROTO_METHOD_CAMERA_CAPTURE] = "capture",
+	[PROTO_METHOD_CAMERA_RECORD] = "record",
+	[PROTO_METHOD_CAMERA_STATUS] = "status",
+	[PROTO_METHOD_CAMERA_REVOKE_CONSENT] = "revokeConsent",
 };
 
 const char *proto_method_name(enum proto_method m)
@@ -50,6 +55,8 @@ const char *proto_module_name(enum proto_module m)
 		return PROTO_MODULE_NAME_BASICS;
 	case PROTO_MODULE_APPLET:
 		return PROTO_MODULE_NAME_APPLET;
+	case PROTO_MODULE_CAMERA:
+		return PROTO_MODULE_NAME_CAMERA;
 	case PROTO_MODULE_NONE:
 		break;
 	}
@@ -105,6 +112,8 @@ static enum proto_module module_of(struct json_object *root)
 			return PROTO_MODULE_BASICS;
 		if (strcmp(name, PROTO_MODULE_NAME_APPLET) == 0)
 			return PROTO_MODULE_APPLET;
+		if (strcmp(name, PROTO_MODULE_NAME_CAMERA) == 0)
+			return PROTO_MODULE_CAMERA;
 	}
 	return PROTO_MODULE_NONE;
 }
@@ -172,6 +181,7 @@ int proto_request_parse(const char *text, size_t len, const struct proto_limits 
 		r = proto_commonutils_check(req);
 		break;
 	case PROTO_MODULE_BASICS:
+	case PROTO_MODULE_CAMERA:
 		req->family = PROTO_FAMILY_INVOKER;
 		r = proto_basics_check(req);
 		break;

@@ -39,6 +39,7 @@ integration_tests += \
 	tests/integration/sign-errors.mjs \
 	tests/integration/sign-portal.mjs \
 	tests/integration/enroll.mjs \
+	tests/integration/camera.mjs \
 	$(NULL)
 
 TESTS = $(unit_tests) $(integration_tests)

@@ -77,6 +77,8 @@ static void work_thread(GTask *task, gpointer source, gpointer data, GCancellabl
 
 	if (w->req->module == PROTO_MODULE_BASICS)
 		reply = ops_basics_work(w);
+	else if (w->req->module == PROTO_MODULE_CAMERA)
+		reply = ops_camera_work(w);
 	else
 		reply = ops_commonutils_work(w);
 	g_task_return_pointer(task, reply, free);
@@ -141,6 +143,9 @@ struct ops_call *ops_serve(const struct ops_env *env, struct ops_session *sessio
 	case PROTO_MODULE_BASICS:
 		reply = ops_basics_serve(env, session, req);
 		break;
+	case PROTO_MODULE_CAMERA:
+		reply = ops_camera_serve(env, session, req);
+		break;
 	case PROTO_MODULE_APPLET:
 	case PROTO_MODULE_NONE:
 		/* The protocol layer answers these itself (req->reply). */
@@ -148,7 +153,7 @@ struct ops_call *ops_serve(const struct ops_env *env, struct ops_session *sessio
 		break;
 	}
 	log_debug("%s %s.%s answered", session->origin ? session->origin : "(no origin)",
-		  req->module == PROTO_MODULE_BASICS ? "basics" : "commonUtils",
+		  proto_module_name(req->module),
 		  req->method_name ? req->method_name : "?");
 	proto_request_free(req);
 

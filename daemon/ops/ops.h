@@ -7,7 +7,9 @@
  * reply callback, exactly once, unless the call was cancelled. */
 #pragma once
 
+#include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "daemon/config.h"
 #include "protocol/protocol.h"
@@ -44,3 +46,34 @@ char *ops_commonutils_serve(const struct ops_env *env, struct ops_session *sessi
 			    const struct proto_request *req);
 char *ops_basics_serve(const struct ops_env *env, struct ops_session *session,
 		       const struct proto_request *req);
+char *ops_camera_serve(const struct ops_env *env, struct ops_session *session,
+		       const struct proto_request *req);
+
+/* --- the camera's live preview (WebSocket path /camera/preview) ---------
+ * The server opens one per preview connection; frames and the end come
+ * back on the main loop. */
+
+/* Close codes of a preview connection, with a reason "<key>: <detail>". */
+enum {
+	OPS_PREVIEW_CLOSE_NO_CAMERA = 4001, /* camera.none */
+	OPS_PREVIEW_CLOSE_BUSY = 4002,      /* camera.busy */
+	OPS_PREVIEW_CLOSE_DENIED = 4003,    /* camera.denied (or ui.unavailable) */
+	OPS_PREVIEW_CLOSE_LOST = 4004,      /* camera.lost */
+	OPS_PREVIEW_CLOSE_FAILED = 4005,    /* camera.failed */
+	OPS_PREVIEW_CLOSE_INVALID = 4006,   /* camera.invalid / camera.unsupported */
+};
+
+struct ops_preview;
+/* A JPEG frame for the page (borrowed: ref it to keep it). */
+typedef void (*ops_preview_frame_fn)(GBytes *jpeg, void *data);
+/* The preview ended by itself: close the connection with status, reason. */
+typedef void (*ops_preview_end_fn)(uint16_t status, const char *reason, void *data);
+
+/* Start a preview for the page of session; query is the path's query
+ * string (PROTOCOL.md). Asks for consent first when needed. Never NULL:
+ * a refusal arrives through end(). Main loop only. */
+struct ops_preview *ops_preview_open(const struct ops_env *env, const struct ops_session *session,
+				     const char *query, ops_preview_frame_fn frame,
+				     ops_preview_end_fn end, void *data);
+/* Stop and free; no callback runs after it returns. Main loop only. */
+void ops_preview_close(struct ops_preview *p);

@@ -27,6 +27,8 @@ char *ops_commonutils_work(struct ops_work *w);
 char *ops_basics_work(struct ops_work *w);
 /* basics generateCsr, importCertificate, listRequests, cancelRequest. */
 char *ops_enroll_work(struct ops_work *w);
+/* kz.qoltanba.camera listDevices, capture, record, revokeConsent. */
+char *ops_camera_work(struct ops_work *w);
 
 /* Does the method run on a worker (it prompts or signs)? */
 bool ops_method_needs_worker(enum proto_method method);

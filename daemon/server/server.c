@@ -20,6 +20,10 @@
 /* Answers and heartbeat echoes waiting for a client that does not read. */
 #define MAX_OUT_FRAMES 1024
 #define JSON_MAX_DEPTH 64
+/* JPEG frames a preview page may have waiting before new ones are
+ * dropped. */
+#define PREVIEW_FRAMES_QUEUED 2
+#define PREVIEW_PATH "/camera/preview"
 /* How long an accepted connection may stay silent before its first byte. */
 #define SNIFF_TIMEOUT_S 10
 
@@ -39,6 +43,7 @@ struct server {
 };
 
 struct frame {
+	bool binary; /* a preview's JPEG */
 	size_t len;
 	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
 };
@@ -60,7 +65,10 @@ struct conn {
 	GQueue out; /* struct frame *: answers waiting for WRITEABLE */
 	uint16_t close_status;
 	const char *close_reason;
+	char *close_reason_buf; /* a reason made at run time */
 	struct ops_session session;
+	struct ops_preview *preview; /* a /camera/preview connection */
+	unsigned frames_queued;      /* its JPEG frames waiting for WRITEABLE */
 };
 
 struct pss {
@@ -83,6 +91,7 @@ static void conn_unref(struct conn *c)
 		g_byte_array_unref(c->rx);
 	g_queue_clear_full(&c->pending, (GDestroyNotify)g_bytes_unref);
 	g_queue_clear_full(&c->out, g_free);
+	g_free(c->close_reason_buf);
 	g_free(c);
 }
 
@@ -97,7 +106,7 @@ static void conn_close_later(struct conn *c, uint16_t status, const char *reason
 	lws_callback_on_writable(c->wsi);
 }
 
-static void conn_send(struct conn *c, const char *text, size_t len)
+static void conn_queue(struct conn *c, const void *data, size_t len, bool binary)
 {
 	struct frame *f;
 
@@ -108,10 +117,42 @@ static void conn_send(struct conn *c, const char *text, size_t len)
 		return;
 	}
 	f = g_malloc(sizeof(*f) + LWS_PRE + len);
+	f->binary = binary;
 	f->len = len;
-	memcpy(f->buf + LWS_PRE, text, len);
+	memcpy(f->buf + LWS_PRE, data, len);
 	g_queue_push_tail(&c->out, f);
 	lws_callback_on_writable(c->wsi);
+}
+
+static void conn_send(struct conn *c, const char *text, size_t len)
+{
+	conn_queue(c, text, len, false);
+}
+
+/* A preview frame (main loop). A page that reads slower than the camera
+ * gives misses frames rather than piling them up. */
+static void conn_preview_frame(GBytes *jpeg, void *data)
+{
+	struct conn *c = data;
+	gsize len;
+	const void *bytes = g_bytes_get_data(jpeg, &len);
+
+	if (!c->wsi || c->close_status || c->frames_queued >= PREVIEW_FRAMES_QUEUED)
+		return;
+	c->frames_queued++;
+	conn_queue(c, bytes, len, true);
+}
+
+/* The preview ended by itself (no camera, refused, device lost). */
+static void conn_preview_end(uint16_t status, const char *reason, void *data)
+{
+	struct conn *c = data;
+
+	g_free(c->close_reason_buf);
+	c->close_reason_buf = g_strdup(reason);
+	log_notice("camera preview for %s ended: %s", c->origin ? c->origin : "(no origin)",
+		   reason);
+	conn_close_later(c, status, c->close_reason_buf);
 }
 
 static void conn_pump(struct conn *c);
@@ -216,6 +257,9 @@ static int on_receive(struct conn *c, struct lws *wsi, const void *in, size_t le
 	if (lws_frame_is_binary(wsi))
 		return close_with(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
 				  "binary messages are not accepted");
+	if (c->preview)
+		/* A preview page only listens; what it says is ignored. */
+		return 0;
 	if (c->rx->len + len > max) {
 		log_notice("closing a connection: message over %zu bytes", max);
 		return close_with(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
@@ -241,13 +285,46 @@ static int on_writeable(struct conn *c, struct lws *wsi)
 	f = g_queue_pop_head(&c->out);
 	if (!f)
 		return 0;
-	n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
+	n = lws_write(wsi, f->buf + LWS_PRE, f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+	if (f->binary && c->frames_queued > 0)
+		c->frames_queued--;
 	g_free(f);
 	if (n < 0)
 		return -1;
 	if (!g_queue_is_empty(&c->out) || c->close_status)
 		lws_callback_on_writable(wsi);
 	return 0;
+}
+
+static bool is_preview_path(struct lws *wsi)
+{
+	char path[64];
+
+	return lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) > 0 &&
+	       strcmp(path, PREVIEW_PATH) == 0;
+}
+
+/* The camera preview: the same gate, its own stream (no greeting, no
+ * requests, binary JPEG frames). */
+static void open_preview(struct server *srv, struct conn *c, struct lws *wsi)
+{
+	g_autoptr(GString) query = g_string_new(NULL);
+	char arg[256];
+
+	if (c->origin_refused) {
+		conn_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "origin.refused");
+		return;
+	}
+	for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof(arg), WSI_TOKEN_HTTP_URI_ARGS, i) > 0;
+	     i++)
+		g_string_append_printf(query, "%s%s", i ? "&" : "", arg);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) >= (int)sizeof(arg) * 4) {
+		conn_close_later(c, OPS_PREVIEW_CLOSE_INVALID, "camera.invalid: query too long");
+		return;
+	}
+	log_info("camera preview for %s: %s", c->origin ? c->origin : "(no origin)", query->str);
+	c->preview = ops_preview_open(&srv->ops, &c->session, query->str, conn_preview_frame,
+				      conn_preview_end, c);
 }
 
 static void on_established(struct server *srv, struct pss *pss, struct lws *wsi)
@@ -276,6 +353,10 @@ static void on_established(struct server *srv, struct pss *pss, struct lws *wsi)
 		log_notice("connection from %s: origin not allowed, its requests will be refused",
 			   c->origin ? c->origin : "a program without an Origin header");
 	pss->conn = c;
+	if (is_preview_path(wsi)) {
+		open_preview(srv, c, wsi);
+		return;
+	}
 	conn_send(c, GREETING, strlen(GREETING));
 }
 
@@ -287,6 +368,10 @@ static void on_closed(struct pss *pss)
 		return;
 	pss->conn = NULL;
 	c->wsi = NULL;
+	if (c->preview) {
+		ops_preview_close(c->preview);
+		c->preview = NULL;
+	}
 	if (c->call) {
 		/* The answer will never be asked for: drop it and the
 		 * reference the call held. */

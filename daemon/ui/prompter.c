@@ -86,6 +86,17 @@ static const struct {
 	  "раскладку клавиатуры.",
 	  "Құпиясөзде тек латын әріптері, сандар және тыныс белгілері болуы мүмкін: пернетақта "
 	  "тілін тексеріңіз." },
+	{ "%s asks to use your camera, to take photos and a short video of you and of your "
+	  "identity card for remote identification.\n\nAllow this site to use the camera? "
+	  "Qoltanba remembers the answer \"Allow\".",
+	  "%s просит доступ к вашей камере, чтобы сделать фотографии и короткое видео вас и "
+	  "вашего удостоверения личности для удалённой идентификации.\n\nРазрешить этому сайту "
+	  "пользоваться камерой? Qoltanba запомнит ответ «Разрешить».",
+	  "%s қашықтан сәйкестендіру үшін сіздің және жеке куәлігіңіздің суреттері мен қысқа "
+	  "бейнесін түсіру үшін камераңызды пайдалануды сұрайды.\n\nБұл сайтқа камераны "
+	  "пайдалануға рұқсат етесіз бе? Qoltanba «Рұқсат ету» жауабын есте сақтайды." },
+	{ "Allow", "Разрешить", "Рұқсат ету" },
+	{ "Deny", "Запретить", "Тыйым салу" },
 	{ "The two entries differ.", "Введённые пароли не совпадают.",
 	  "Енгізілген құпиясөздер сәйкес келмейді." },
 };
@@ -550,4 +561,25 @@ int prompter_choose_folder(struct prompter *p, const char *purpose, char **ret_p
 	if (r != 0 || !fallback)
 		return r;
 	return confirm_key_folder(p, purpose, ret_path, ret_message);
+}
+
+int prompter_confirm_camera(struct prompter *p, char **ret_message)
+{
+	g_autofree char *description = g_strdup_printf(
+		prompter_text(p, "%s asks to use your camera, to take photos and a short video of "
+				 "you and of your identity card for remote identification.\n\n"
+				 "Allow this site to use the camera? Qoltanba remembers the answer "
+				 "\"Allow\"."),
+		p->origin);
+	struct pinentry_texts t = {
+		.title = p->title,
+		.description = description,
+		.ok = prompter_text(p, "Allow"),
+		.cancel = prompter_text(p, "Deny"),
+	};
+	int r = pin_open(p, ret_message);
+
+	if (r != 0)
+		return r;
+	return pin_result(p, pinentry_confirm(p->pin, &t), ret_message);
 }

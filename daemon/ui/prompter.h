@@ -87,6 +87,10 @@ const char *prompter_password_rule(const char *password);
 int prompter_new_password(struct prompter *p, const char *description, char **ret_secret,
 			  char **ret_message);
 
+/* Ask the user to allow origin's page the camera (a pinentry
+ * confirmation naming the page). 0: allowed; PROMPTER_E_CANCELLED: not. */
+int prompter_confirm_camera(struct prompter *p, char **ret_message);
+
 /* Let the user choose the folder for new key files: the desktop's folder
  * dialog, or without one, a confirmation to use the key folder ([ui]
  * key-folder). purpose says what the folder is for. *ret_path (g_free):

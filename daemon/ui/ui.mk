@@ -4,6 +4,8 @@ daemon_libqoltanbad_a_SOURCES += \
 	daemon/ui/pinentry.h \
 	daemon/ui/prompter.c \
 	daemon/ui/prompter.h \
+	daemon/ui/consent.c \
+	daemon/ui/consent.h \
 	$(NULL)
 
 check_PROGRAMS += tests/unit/test-pinentry

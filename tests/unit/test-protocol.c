@@ -470,6 +470,31 @@ static const struct rule_case rule_cases[] = {
 	  PROTO_METHOD_BASICS_IMPORT_CERTIFICATE },
 	{ "list-ok", "{" BASICS "method:'listRequests',args:{}}", NULL, PROTO_FAMILY_INVOKER,
 	  PROTO_METHOD_BASICS_LIST_REQUESTS },
+#define CAMERA "module:'kz.qoltanba.camera',"
+	{ "camera-capture-ok", "{" CAMERA "method:'capture',args:{purpose:'selfie',width:640,height:480}}",
+	  NULL, PROTO_FAMILY_INVOKER, PROTO_METHOD_CAMERA_CAPTURE },
+	{ "camera-capture-wide", "{" CAMERA "method:'capture',args:{purpose:'selfie',width:1921,height:480}}",
+	  INVOCATION(ARGEX "width must be from 16 to 1920"), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_CAMERA_CAPTURE },
+	{ "camera-capture-purpose", "{" CAMERA "method:'capture',args:{purpose:'x'}}",
+	  INVOCATION(ARGEX "purpose must be selfie, document-front or document-back"),
+	  PROTO_FAMILY_INVOKER, PROTO_METHOD_CAMERA_CAPTURE },
+	{ "camera-capture-half-size", "{" CAMERA "method:'capture',args:{purpose:'selfie',height:480}}",
+	  INVOCATION(ARGEX "width and height go together"), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_CAMERA_CAPTURE },
+	{ "camera-record-long", "{" CAMERA "method:'record',args:{seconds:31}}",
+	  INVOCATION(ARGEX "seconds must be from 1 to 30"), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_CAMERA_RECORD },
+	{ "camera-record-seconds-missing", "{" CAMERA "method:'record',args:{}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"seconds\\\"] not found."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_CAMERA_RECORD },
+	{ "camera-record-fps-string", "{" CAMERA "method:'record',args:{seconds:1,fps:'15'}}",
+	  INVOCATION(JSONEX "JSONObject[\\\"fps\\\"] is not an int."), PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_CAMERA_RECORD },
+	{ "camera-status", "{" CAMERA "method:'status',args:{}}", NULL, PROTO_FAMILY_INVOKER,
+	  PROTO_METHOD_CAMERA_STATUS },
+	{ "camera-unknown-method", "{" CAMERA "method:'sign',args:{}}",
+	  GENERAL(ARGEX "No method sign"), PROTO_FAMILY_INVOKER, PROTO_METHOD_NONE },
 	{ "cancel-ok", "{" BASICS "method:'cancelRequest',args:{requestId:'a'}}", NULL,
 	  PROTO_FAMILY_INVOKER, PROTO_METHOD_BASICS_CANCEL_REQUEST },
 	{ "cancel-id-missing", "{" BASICS "method:'cancelRequest',args:{}}",
@@ -683,6 +708,42 @@ static void test_parse_errors(void)
 }
 
 /* --- the typed views ---------------------------------------------------------- */
+
+static void test_camera_preview_query(void)
+{
+	static const struct {
+		const char *query, *why;
+		unsigned width, height, fps;
+		const char *device;
+	} cases[] = {
+		{ "", NULL, 0, 0, 15, NULL },
+		{ "width=640&height=480&fps=10", NULL, 640, 480, 10, NULL },
+		{ "device=test&fps=30", NULL, 0, 0, 30, "test" },
+		{ "fps=31", "fps must be from 1 to 30", 0, 0, 0, NULL },
+		{ "fps=0", "fps must be from 1 to 30", 0, 0, 0, NULL },
+		{ "width=640", "width and height go together", 0, 0, 0, NULL },
+		{ "width=99999&height=1", "width must be from 16 to 1920", 0, 0, 0, NULL },
+		{ "width=640&height=2000", "height must be from 16 to 1080", 0, 0, 0, NULL },
+		{ "fps", "the preview query is key=value pairs joined by &", 0, 0, 0, NULL },
+		{ "colour=red", "unknown parameter: the preview takes device, width, height and fps", 0, 0, 0, NULL },
+		{ "device=", "device must be a plain device id", 0, 0, 0, NULL },
+		{ "fps=1e3", "fps must be from 1 to 30", 0, 0, 0, NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct proto_camera_args a = {};
+		char device[64];
+		const char *why = proto_camera_preview_query(cases[i].query, device, sizeof(device), &a);
+
+		g_assert_cmpstr(why, ==, cases[i].why);
+		if (why)
+			continue;
+		g_assert_cmpuint(a.width, ==, cases[i].width);
+		g_assert_cmpuint(a.height, ==, cases[i].height);
+		g_assert_cmpuint(a.fps, ==, cases[i].fps);
+		g_assert_cmpstr(a.device, ==, cases[i].device);
+	}
+}
 
 static void test_enroll_args(void)
 {
@@ -1162,6 +1223,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/protocol/sign-args/refused", test_sign_args_refused);
 	g_test_add_func("/protocol/commonutils-args", test_commonutils_args);
 	g_test_add_func("/protocol/enroll-args", test_enroll_args);
+	g_test_add_func("/protocol/camera-preview-query", test_camera_preview_query);
 	g_test_add_func("/protocol/names", test_names);
 	g_test_add_func("/protocol/reply/ok", test_reply_ok);
 	g_test_add_func("/protocol/reply/error", test_reply_error);
