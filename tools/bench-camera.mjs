@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 
 import { rawClient, WS } from '../tests/integration/harness.mjs';
 import { signingDaemon, ORIGIN } from '../tests/integration/signing.mjs';
+import { median } from './bench-util.mjs';
 
 const N = Number(process.env.BENCH_CAPTURES || 20);
 const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -20,11 +21,6 @@ function rssKiB(pid) {
 function cpuTicks(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime, stime
-}
-
-function median(v) {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 const d = await signingDaemon([], { camera: { source: 'test' } });

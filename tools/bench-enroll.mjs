@@ -11,15 +11,11 @@ import { mkdirSync } from 'node:fs';
 
 import { rawClient } from '../tests/integration/harness.mjs';
 import { signingDaemon, ORIGIN } from '../tests/integration/signing.mjs';
+import { median } from './bench-util.mjs';
 
 const N = Number(process.env.BENCH_KEYS || 20);
 const openssl = process.env.OPENSSL || 'openssl';
 const subject = { CN: 'ТЕСТОВ ТЕСТ', SURNAME: 'ТЕСТОВ', SERIALNUMBER: 'IIN123456789011' };
-
-function median(v) {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function ms(t0) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
