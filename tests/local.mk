@@ -40,6 +40,7 @@ integration_tests += \
 	tests/integration/sign-portal.mjs \
 	tests/integration/enroll.mjs \
 	tests/integration/camera.mjs \
+	tests/integration/client.mjs \
 	$(NULL)
 
 TESTS = $(unit_tests) $(integration_tests)
@@ -48,6 +49,11 @@ TESTS = $(unit_tests) $(integration_tests)
 check_DATA = $(keys_test_stamp) tests/data/tsp/.stamp
 
 EXTRA_DIST += \
+	web/client/qoltanba.js \
+	web/client/errors.js \
+	web/client/preview.js \
+	web/client/package.json \
+	web/client/README.md \
 	$(integration_tests) \
 	tests/integration/harness.mjs \
 	tests/integration/signing.mjs \

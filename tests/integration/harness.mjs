@@ -63,7 +63,8 @@ export async function startDaemon({ config = {}, args = [], env = {}, home } = {
       if (m) resolve(Number(m[1]));
     });
     exited.then(({ code }) => reject(new Error(`qoltanbad exited (${code}) before listening:\n${stderr}`)));
-    setTimeout(() => reject(new Error(`qoltanbad did not start in 20 s:\n${stderr}`)), 20000);
+    // unref(): a pending start timer must not keep the test process alive.
+    setTimeout(() => reject(new Error(`qoltanbad did not start in 20 s:\n${stderr}`)), 20000).unref();
   });
   const daemon = {
     port,
