@@ -34,6 +34,7 @@ integration_tests += \
 	tests/integration/gate.mjs \
 	tests/integration/lifecycle.mjs \
 	tests/e2e/wss-chromium.mjs \
+	tests/e2e/client-chromium.mjs \
 	tests/integration/sign.mjs \
 	tests/integration/sign-gost.mjs \
 	tests/integration/sign-errors.mjs \
