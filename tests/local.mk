@@ -59,6 +59,7 @@ EXTRA_DIST += \
 	tests/integration/harness.mjs \
 	tests/integration/signing.mjs \
 	tests/unit/test-util.h \
+	tests/unit/test-enroll.h \
 	tests/data/recorded-exchanges.json \
 	package.json \
 	package-lock.json \

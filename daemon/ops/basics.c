@@ -9,39 +9,6 @@
 
 DEFINE_POINTER_CLEANUP(prompter_free, struct prompter)
 
-char *ops_basics_serve(const struct ops_env *env, struct ops_session *session,
-		       const struct proto_request *req)
-{
-	switch (req->method) {
-	case PROTO_METHOD_BASICS_SIGN:
-	case PROTO_METHOD_BASICS_GENERATE_CSR:
-	case PROTO_METHOD_BASICS_IMPORT_CERTIFICATE:
-	case PROTO_METHOD_BASICS_LIST_REQUESTS:
-	case PROTO_METHOD_BASICS_CANCEL_REQUEST:
-		/* Served by ops_basics_work(). */
-	case PROTO_METHOD_NONE:
-	case PROTO_METHOD_GET_ACTIVE_TOKENS:
-	case PROTO_METHOD_GET_KEY_INFO:
-	case PROTO_METHOD_CREATE_CADES_FROM_BASE64:
-	case PROTO_METHOD_CREATE_CADES_FROM_BASE64_HASH:
-	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_BASE64:
-	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_FILE:
-	case PROTO_METHOD_SIGN_XML:
-	case PROTO_METHOD_SIGN_XMLS:
-	case PROTO_METHOD_CHANGE_LOCALE:
-	case PROTO_METHOD_SHOW_FILE_CHOOSER:
-	case PROTO_METHOD_APPLY_CADES_T:
-	case PROTO_METHOD_CAMERA_LIST_DEVICES:
-	case PROTO_METHOD_CAMERA_CAPTURE:
-	case PROTO_METHOD_CAMERA_RECORD:
-	case PROTO_METHOD_CAMERA_STATUS:
-	case PROTO_METHOD_CAMERA_REVOKE_CONSENT:
-	case _PROTO_METHOD_MAX:
-		break;
-	}
-	return proto_reply_error(req, PROTO_ERROR_INTERNAL, NULL);
-}
-
 /* This release reads PKCS#12 files only: the page must allow them. */
 static bool storages_allow_files(const struct proto_sign_args *a)
 {

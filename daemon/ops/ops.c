@@ -140,12 +140,11 @@ struct ops_call *ops_serve(const struct ops_env *env, struct ops_session *sessio
 	case PROTO_MODULE_COMMON_UTILS:
 		reply = ops_commonutils_serve(env, session, req);
 		break;
-	case PROTO_MODULE_BASICS:
-		reply = ops_basics_serve(env, session, req);
-		break;
 	case PROTO_MODULE_CAMERA:
 		reply = ops_camera_serve(env, session, req);
 		break;
+	case PROTO_MODULE_BASICS:
+		/* Every basics method runs on a worker (ops_basics_work()). */
 	case PROTO_MODULE_APPLET:
 	case PROTO_MODULE_NONE:
 		/* The protocol layer answers these itself (req->reply). */

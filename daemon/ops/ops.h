@@ -44,8 +44,6 @@ char *ops_reply_unavailable(const struct proto_request *req);
  * return the reply (malloc'd). */
 char *ops_commonutils_serve(const struct ops_env *env, struct ops_session *session,
 			    const struct proto_request *req);
-char *ops_basics_serve(const struct ops_env *env, struct ops_session *session,
-		       const struct proto_request *req);
 char *ops_camera_serve(const struct ops_env *env, struct ops_session *session,
 		       const struct proto_request *req);
 

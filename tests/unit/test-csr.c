@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "tests/unit/test-enroll.h"
 #include "daemon/crypto/csr.h"
 #include "daemon/crypto/kzgost.h"
 
@@ -27,9 +28,6 @@
 #define PASSWORD   "Qwerty12"
 
 /* 1.2.398.3.3.5 = SEQUENCE { 1.2.398.3.3.5.1.1 }, as in NCA's certificate. */
-static const guint8 key_store_pkcs12_der[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x83, 0x0e,
-					       0x03, 0x03, 0x05, 0x01, 0x01 };
-
 /* ---- helpers ---- */
 
 static struct csr_key *key_new(enum csr_algorithm alg)
@@ -91,22 +89,6 @@ static char *hex(const guint8 *b, size_t n)
 		g_string_append_printf(s, "%02x", b[i]);
 	return g_string_free(s, FALSE);
 }
-
-static int oid_is(const ASN1_OBJECT *obj, const char *oid)
-{
-	char buf[80];
-
-	OBJ_obj2txt(buf, sizeof(buf), obj, 1);
-	return strcmp(buf, oid) == 0;
-}
-
-static const struct csr_subject person = {
-	.common_name = "ТЕСТОВ ТЕСТ",
-	.surname = "ТЕСТОВ",
-	.serial_number = "IIN123456789011",
-	.given_name = "ТЕСТОВИЧ",
-	.email = "test@example.kz",
-};
 
 static const struct csr_subject employee = {
 	.common_name = "ТЕСТОВ ТЕСТ",

@@ -14,25 +14,15 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "tests/unit/test-enroll.h"
 #include "daemon/crypto/csr.h"
 #include "daemon/crypto/kzgost.h"
 #include "tests/unit/test-util.h"
 #include "web/testca/testca.h"
 
-static const guint8 key_store_pkcs12_der[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x83, 0x0e,
-					       0x03, 0x03, 0x05, 0x01, 0x01 };
-
 /* One CA for the issuing tests (made in main()). */
 static struct testca *shared_ca;
 static char *shared_dir;
-
-static const struct csr_subject person = {
-	.common_name = "ТЕСТОВ ТЕСТ",
-	.surname = "ТЕСТОВ",
-	.serial_number = "IIN123456789011",
-	.given_name = "ТЕСТОВИЧ",
-	.email = "test@example.kz",
-};
 
 static const struct csr_subject employee = {
 	.common_name = "ТЕСТОВ ТЕСТ",
@@ -80,14 +70,6 @@ static X509 *issue(X509_REQ *req, enum testca_purpose purpose)
 	g_assert_cmpint(ret, ==, 0);
 	g_assert_nonnull(cert);
 	return cert;
-}
-
-static int oid_is(const ASN1_OBJECT *obj, const char *oid)
-{
-	char buf[80];
-
-	OBJ_obj2txt(buf, sizeof(buf), obj, 1);
-	return strcmp(buf, oid) == 0;
 }
 
 static X509_EXTENSION *ext_by_oid(X509 *x, const char *oid)
