@@ -44,6 +44,8 @@ integration_tests += \
 	tests/integration/client.mjs \
 	$(NULL)
 
+unit_tests += tests/unit/client-protocol.mjs
+EXTRA_DIST += tests/unit/client-protocol.mjs
 TESTS = $(unit_tests) $(integration_tests)
 
 # The key files the signing tests use (tests/data/keys.mk).

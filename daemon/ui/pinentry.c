@@ -196,6 +196,39 @@ static int set_texts(struct pinentry *p, const struct pinentry_texts *t)
 	return 0;
 }
 
+/* A pinentry that draws on a terminal (pinentry-curses, or a desktop one
+ * without a display) must be told which: $GPG_TTY names it, as for
+ * gpg-agent, with $TERM its type. A pinentry that does not know an option
+ * answers ERR, which is no reason to give up. */
+static int set_terminal(struct pinentry *p)
+{
+	const struct {
+		const char *option, *value;
+	} options[] = {
+		{ "ttyname", g_getenv("GPG_TTY") },
+		{ "ttytype", g_getenv("TERM") },
+	};
+
+	if (!options[0].value || options[0].value[0] != '/')
+		return 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+		g_autofree char *escaped = NULL;
+		g_autofree char *line = NULL;
+		int r;
+
+		if (!options[i].value || !options[i].value[0])
+			continue;
+		escaped = pinentry_escape(options[i].value);
+		line = g_strdup_printf("OPTION %s=%s", options[i].option, escaped);
+		if (strlen(line) >= ASSUAN_LINE_MAX)
+			continue;
+		r = transact(p, line, NULL);
+		if (r != 0 && r != PINENTRY_E_PROTOCOL)
+			return r;
+	}
+	return 0;
+}
+
 int pinentry_open(const char *program, struct pinentry **ret, char **ret_message)
 {
 	g_autoptr(GError) error = NULL;
@@ -222,6 +255,12 @@ int pinentry_open(const char *program, struct pinentry **ret, char **ret_message
 					       program);
 		pinentry_close(p);
 		return PINENTRY_E_PROTOCOL;
+	}
+	r = set_terminal(p);
+	if (r != 0) {
+		*ret_message = g_strdup_printf("%s stopped answering", program);
+		pinentry_close(p);
+		return r;
 	}
 	*ret = p;
 	return 0;

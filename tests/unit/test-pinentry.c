@@ -108,6 +108,33 @@ static void test_wrong_then_right(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(log, "SETERROR Wrong password. Tries left: 2\nGETPIN\n"));
 }
 
+/* With $GPG_TTY the pinentry is told its terminal, as gpg-agent does;
+ * without it, nothing is said. */
+static void test_terminal(struct fixture *f, gconstpointer data)
+{
+	const struct pinentry_texts t = { .title = "t" };
+	struct pinentry *p;
+	char *secret = NULL;
+	g_autofree char *log = NULL;
+
+	g_setenv("GPG_TTY", "/dev/pts/7", TRUE);
+	g_setenv("TERM", "xterm 256", TRUE);
+	p = open_script();
+	g_assert_cmpint(pinentry_get_secret(p, &t, &secret), ==, 0);
+	pinentry_secret_free(secret);
+	pinentry_close(p);
+	g_unsetenv("GPG_TTY");
+	p = open_script();
+	g_assert_cmpint(pinentry_get_secret(p, &t, &secret), ==, 0);
+	pinentry_secret_free(secret);
+	pinentry_close(p);
+
+	log = read_log(f);
+	g_assert_nonnull(strstr(log, "OPTION ttyname=/dev/pts/7\nOPTION ttytype=xterm 256\nSETTITLE"));
+	/* The second pinentry was told nothing. */
+	g_assert_null(strstr(strstr(log, "BYE\n"), "OPTION"));
+}
+
 static void test_cancel(struct fixture *f, gconstpointer data)
 {
 	struct pinentry *p = open_script();
@@ -194,6 +221,8 @@ int main(int argc, char **argv)
 		   fixture_teardown);
 	g_test_add("/pinentry/wrong-then-right", struct fixture, "pin wrong\npin Qwerty12\n",
 		   fixture_setup, test_wrong_then_right, fixture_teardown);
+	g_test_add("/pinentry/terminal", struct fixture, "pin a\npin b\n", fixture_setup,
+		   test_terminal, fixture_teardown);
 	g_test_add("/pinentry/cancel", struct fixture, "cancel\n", fixture_setup, test_cancel,
 		   fixture_teardown);
 	g_test_add("/pinentry/confirm", struct fixture, "ok\ncancel\n", fixture_setup, test_confirm,

@@ -159,6 +159,7 @@ export class Qoltanba {
    */
   close() {
     this.#generation++;
+    this.#connecting = null;
     const ws = this.#ws;
     if (ws) {
       this.#detach();
@@ -373,7 +374,10 @@ export class Qoltanba {
   #pump() {
     if (this.#current || this.#queue.length === 0) return;
     if (!this.#ws) {
-      this.#ensure(this.#retries).then(() => this.#pump(), (e) => this.#failAll(e));
+      // Calls made after a close() are not failed by an attempt it ended.
+      const generation = this.#generation;
+      this.#ensure(this.#retries).then(() => this.#pump(),
+        (e) => { if (generation === this.#generation) this.#failAll(e); });
       return;
     }
     this.#current = this.#queue.shift() ?? null;
@@ -395,7 +399,10 @@ export class Qoltanba {
   #ensure(/** @type {number} */ retries) {
     if (this.#ws) return Promise.resolve();
     if (!this.#connecting) {
-      this.#connecting = this.#open(retries).finally(() => { this.#connecting = null; });
+      const connecting = this.#open(retries).finally(() => {
+        if (this.#connecting === connecting) this.#connecting = null;
+      });
+      this.#connecting = connecting;
     }
     return this.#connecting;
   }
