@@ -196,10 +196,25 @@ static int set_texts(struct pinentry *p, const struct pinentry_texts *t)
 	return 0;
 }
 
+/* The character set of the terminal, as the environment names it. */
+static const char *locale_ctype(void)
+{
+	const char *names[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		const char *v = g_getenv(names[i]);
+
+		if (v && v[0])
+			return v;
+	}
+	return NULL;
+}
+
 /* A pinentry that draws on a terminal (pinentry-curses, or a desktop one
  * without a display) must be told which: $GPG_TTY names it, as for
- * gpg-agent, with $TERM its type. A pinentry that does not know an option
- * answers ERR, which is no reason to give up. */
+ * gpg-agent, with $TERM its type and the locale its character set. A
+ * pinentry that does not know an option answers ERR, which is no reason
+ * to give up. */
 static int set_terminal(struct pinentry *p)
 {
 	const struct {
@@ -207,6 +222,7 @@ static int set_terminal(struct pinentry *p)
 	} options[] = {
 		{ "ttyname", g_getenv("GPG_TTY") },
 		{ "ttytype", g_getenv("TERM") },
+		{ "lc-ctype", locale_ctype() },
 	};
 
 	if (!options[0].value || options[0].value[0] != '/')

@@ -116,21 +116,28 @@ static void test_terminal(struct fixture *f, gconstpointer data)
 	struct pinentry *p;
 	char *secret = NULL;
 	g_autofree char *log = NULL;
+	g_autofree char *lc_all = g_strdup(g_getenv("LC_ALL"));
 
 	g_setenv("GPG_TTY", "/dev/pts/7", TRUE);
 	g_setenv("TERM", "xterm 256", TRUE);
+	g_setenv("LC_ALL", "kk_KZ.UTF-8", TRUE);
 	p = open_script();
 	g_assert_cmpint(pinentry_get_secret(p, &t, &secret), ==, 0);
 	pinentry_secret_free(secret);
 	pinentry_close(p);
 	g_unsetenv("GPG_TTY");
+	if (lc_all)
+		g_setenv("LC_ALL", lc_all, TRUE);
+	else
+		g_unsetenv("LC_ALL");
 	p = open_script();
 	g_assert_cmpint(pinentry_get_secret(p, &t, &secret), ==, 0);
 	pinentry_secret_free(secret);
 	pinentry_close(p);
 
 	log = read_log(f);
-	g_assert_nonnull(strstr(log, "OPTION ttyname=/dev/pts/7\nOPTION ttytype=xterm 256\nSETTITLE"));
+	g_assert_nonnull(strstr(log, "OPTION ttyname=/dev/pts/7\nOPTION ttytype=xterm 256\n"
+				    "OPTION lc-ctype=kk_KZ.UTF-8\nSETTITLE"));
 	/* The second pinentry was told nothing. */
 	g_assert_null(strstr(strstr(log, "BYE\n"), "OPTION"));
 }
