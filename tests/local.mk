@@ -17,6 +17,8 @@ AM_TESTS_ENVIRONMENT = \
 	QOL_TSP='$(abs_top_builddir)/tests/data/tsp'; export QOL_TSP; \
 	OPENSSL='$(OPENSSL_BIN)'; export OPENSSL; \
 	QOL_TESTCA='$(abs_top_builddir)/web/testca/qoltanba-testca'; export QOL_TESTCA; \
+	QOL_PORTAL='$(abs_top_builddir)/web/portal/qoltanba-portal'; export QOL_PORTAL; \
+	QOL_WEB='$(abs_top_srcdir)/web'; export QOL_WEB; \
 	$(NULL)
 
 check_PROGRAMS += tests/unit/test-gate tests/unit/test-config
@@ -42,6 +44,8 @@ integration_tests += \
 	tests/integration/enroll.mjs \
 	tests/integration/camera.mjs \
 	tests/integration/client.mjs \
+	tests/integration/demo-script.mjs \
+	tests/e2e/demo-chromium.mjs \
 	$(NULL)
 
 unit_tests += tests/unit/client-protocol.mjs
@@ -73,6 +77,12 @@ tests_helpers_notify_recv_SOURCES = tests/helpers/notify-recv.c
 
 # A second verifier for GOST 2015-512 CMS and XML signatures.
 check_PROGRAMS += tests/helpers/gost-verify
-tests_helpers_gost_verify_SOURCES = tests/helpers/gost-verify.c tests/helpers/cms-attrs.h
-tests_helpers_gost_verify_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) $(LIBXML_CFLAGS)
-tests_helpers_gost_verify_LDADD = daemon/libqoltanbad.a $(LIBXML_LIBS) $(OPENSSL_LIBS) $(GLIB_LIBS)
+tests_helpers_gost_verify_SOURCES = tests/helpers/gost-verify.c
+tests_helpers_gost_verify_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(GLIB_CFLAGS)
+tests_helpers_gost_verify_LDADD = $(SIGCHECK_LIBS)
+
+# The screenshots the demo's end-to-end walk takes (tests/e2e/demo-chromium.mjs).
+clean-local: clean-e2e-screenshots
+clean-e2e-screenshots:
+	rm -rf tests/e2e/screenshots
+.PHONY: clean-e2e-screenshots

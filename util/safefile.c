@@ -77,7 +77,7 @@ static int write_all(int fd, const void *data, size_t len)
  * mode is set first, so that the bytes are never readable more widely
  * than asked, and set with fchmod() so that the umask does not narrow it
  * either. */
-static int fill_and_sync(int fd, const char *name, const void *data, size_t len, mode_t mode)
+static int fill_and_sync(int fd, const void *data, size_t len, mode_t mode)
 {
 	int r;
 
@@ -86,10 +86,7 @@ static int fill_and_sync(int fd, const char *name, const void *data, size_t len,
 	r = write_all(fd, data, len);
 	if (r < 0)
 		return r;
-	if (fsync(fd) < 0)
-		return -errno;
-	write_delay(name);
-	return 0;
+	return fsync(fd) < 0 ? -errno : 0;
 }
 
 static int open_dir(const char *dir)
@@ -116,9 +113,10 @@ static int write_tmpfile(int dirfd, const char *name, const void *data, size_t l
 			return -EOPNOTSUPP;
 		return -errno;
 	}
-	r = fill_and_sync(fd, name, data, len, mode);
+	r = fill_and_sync(fd, data, len, mode);
 	if (r < 0)
 		return r;
+	write_delay(name);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) < 0)
 		return -errno;
@@ -172,11 +170,23 @@ static int write_named_temp(int dirfd, const char *name, const void *data, size_
 	fd = open_temp(dirfd, name, mode, tmp, sizeof(tmp));
 	if (fd < 0)
 		return fd;
-	r = fill_and_sync(fd, name, data, len, mode);
+	r = fill_and_sync(fd, data, len, mode);
+	if (r == 0)
+		write_delay(name);
 	if (r == 0 && linkat(dirfd, tmp, dirfd, name, 0) < 0)
 		r = -errno;
 	unlinkat(dirfd, tmp, 0);
 	return r;
+}
+
+/* The directory a write goes to, once the arguments are checked. */
+static int open_dir_checked(const char *dir, const char *name, const void *data, size_t len)
+{
+	if (!dir || !name_valid(name) || (!data && len > 0))
+		return -EINVAL;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	return open_dir(dir);
 }
 
 int safefile_write_new(const char *dir, const char *name, const void *data, size_t len, mode_t mode)
@@ -184,11 +194,7 @@ int safefile_write_new(const char *dir, const char *name, const void *data, size
 	_cleanup_close_ int dirfd = -1;
 	int r;
 
-	if (!dir || !name_valid(name) || (!data && len > 0))
-		return -EINVAL;
-	if (strlen(name) > NAME_MAX)
-		return -ENAMETOOLONG;
-	dirfd = open_dir(dir);
+	dirfd = open_dir_checked(dir, name, data, len);
 	if (dirfd < 0)
 		return dirfd;
 	r = write_tmpfile(dirfd, name, data, len, mode);
@@ -199,6 +205,101 @@ int safefile_write_new(const char *dir, const char *name, const void *data, size
 	/* The new name is only durable once the directory is. */
 	if (fsync(dirfd) < 0)
 		return -errno;
+	return 0;
+}
+
+int safefile_replace(const char *dir, const char *name, const void *data, size_t len, mode_t mode)
+{
+	_cleanup_close_ int dirfd = -1, fd = -1;
+	char tmp[NAME_MAX + 16];
+	int r;
+
+	dirfd = open_dir_checked(dir, name, data, len);
+	if (dirfd < 0)
+		return dirfd;
+	fd = open_temp(dirfd, name, mode, tmp, sizeof(tmp));
+	if (fd < 0)
+		return fd;
+	r = fill_and_sync(fd, data, len, mode);
+	/* rename() swaps the names atomically: a reader opens the old file
+	 * or the new one, never an absent or a partial one. */
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+/* Up to max + 1 bytes of fd, to its end: the one byte beyond max tells a
+ * file that is too large, also one that grew since fstat(). */
+static int read_capped(int fd, size_t hint, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = (hint < max ? hint : max) + 1, got = 0;
+
+	buf = malloc(size + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (got == size) {
+			char *bigger;
+
+			if (size > max)
+				return -EFBIG;
+			size = size > max / 2 ? max + 1 : size * 2;
+			bigger = realloc(buf, size + 1);
+			if (!bigger)
+				return -ENOMEM;
+			buf = bigger;
+		}
+		n = read(fd, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*ret = TAKE_PTR(buf);
+	*ret_len = got;
+	return 0;
+}
+
+int safefile_read(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!path || !ret)
+		return -EINVAL;
+	/* Room for the byte beyond max and the NUL; no file is that large. */
+	if (max > SIZE_MAX - 2)
+		max = SIZE_MAX - 2;
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((uintmax_t)st.st_size > max)
+		return -EFBIG;
+	r = read_capped(fd, (size_t)st.st_size, max, &buf, &len);
+	if (r < 0)
+		return r;
+	*ret = buf;
+	if (ret_len)
+		*ret_len = len;
 	return 0;
 }
 

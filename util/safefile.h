@@ -1,5 +1,6 @@
-/* Files that hold keys: never half-written, never overwritten, removed
- * without leaving their bytes behind where we can help it.
+/* Files that hold keys or state: never half-written, never overwritten
+ * unless asked (safefile_replace()), removed without leaving their bytes
+ * behind where we can help it, read back with a cap.
  *
  * All functions return 0 on success or a negative errno as the system
  * reported it (-EACCES, -EROFS, -ENOSPC, …) or as documented below. They
@@ -25,6 +26,32 @@
  * -ENAMETOOLONG: name is longer than NAME_MAX.
  * -EEXIST: dir/name exists (it is left untouched). */
 int safefile_write_new(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
+
+/* Create or replace dir/name with exactly data[0..len), with permissions
+ * exactly mode (the umask does not apply). A reader sees the old content
+ * or the new, never a mixture, also after a crash.
+ *
+ * The data goes into a hidden temporary ".<name>.XXXXXX" in dir, is
+ * fsynced, and is renamed over name; the directory is fsynced last. On
+ * failure the temporary is removed and dir/name is left as it was; a
+ * crash can leave the temporary behind. Whatever was at name (a file, a
+ * symlink, which is not followed) is replaced; a directory there fails
+ * with -EISDIR.
+ *
+ * -EINVAL: name is empty, ".", "..", or contains '/'.
+ * -ENAMETOOLONG: name is longer than NAME_MAX. */
+int safefile_replace(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
+
+/* Read the whole regular file at path, at most max bytes. *ret is a new
+ * buffer (free(); GLib's g_free() will do) holding the content and a NUL
+ * after it; *ret_len (if not NULL) is the length without the NUL. Both are
+ * written only on success. A symlink as the last component is not
+ * followed; a FIFO is refused without waiting for a writer.
+ *
+ * -ELOOP: path is a symlink.
+ * -EINVAL: path is not a regular file (a directory, a FIFO, …).
+ * -EFBIG: the file holds more than max bytes. */
+int safefile_read(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* Overwrite the regular file at path with zeros (same length), fsync it,
  * unlink it, fsync its directory. Zeros reach the disk blocks the file

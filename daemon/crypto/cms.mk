@@ -7,14 +7,17 @@ daemon_libqoltanbad_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/test-cades
 unit_tests += tests/unit/test-cades
-tests_unit_test_cades_SOURCES = tests/unit/test-cades.c tests/helpers/cms-attrs.h
+tests_unit_test_cades_SOURCES = tests/unit/test-cades.c
 tests_unit_test_cades_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) \
 	-DTEST_CMS_DIR=\"$(abs_top_builddir)/tests/data/cms\" \
 	-DTEST_OPENSSL=\"$(OPENSSL_BIN)\" \
 	-DTEST_DATA_DIR=\"$(abs_top_srcdir)/tests/data\"
-tests_unit_test_cades_LDADD = daemon/libqoltanbad.a $(OPENSSL_LIBS) $(GLIB_LIBS)
-# Setting _DEPENDENCIES replaces automake's own list: keep the library.
-tests_unit_test_cades_DEPENDENCIES = daemon/libqoltanbad.a tests/data/cms/.stamp
+# sigcheck (web/portal/local.mk) re-encodes the signed attributes that a
+# GOST signature is checked over.
+tests_unit_test_cades_LDADD = $(SIGCHECK_LIBS)
+# Setting _DEPENDENCIES replaces automake's own list: keep the libraries.
+tests_unit_test_cades_DEPENDENCIES = web/portal/libsigcheck.a daemon/libqoltanbad.a \
+	tests/data/cms/.stamp
 
 # Test keys and certificates, made at build time and never committed (as
 # ell/iwd do): a P-256 CA issuing an RSA-2048 and a P-256 signing

@@ -1,10 +1,13 @@
 /* util/safefile: key files appear complete or not at all, with exactly the
  * asked mode, never over an existing file; removal zeroes first; private
  * directories are 0700 and ours. Both ways of writing (O_TMPFILE and the
- * named temporary file) run every case. */
+ * named temporary file) run every case. A replaced file holds the new
+ * content with the asked mode and leaves no temporary behind; a read stops
+ * at its cap and at anything but a regular file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -125,19 +128,31 @@ static void test_exists(gconstpointer data)
 	test_rm_rf(dir);
 }
 
-static void test_bad_names(void)
+/* Both ways of writing a name: a new file or a replaced one. */
+struct write_fn {
+	const char *name;
+	int (*write)(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
+};
+
+static const struct write_fn write_fns[] = {
+	{ "write-new", safefile_write_new },
+	{ "replace", safefile_replace },
+};
+
+static void test_bad_names(gconstpointer data)
 {
 	static const char *const bad[] = { "", ".", "..", "a/b", "/abs", "dir/", NULL };
+	const struct write_fn *f = data;
 	g_autofree char *dir = make_tmp_dir();
 	g_autofree char *listing = NULL;
 	char long_name[300];
 
 	for (size_t i = 0; bad[i]; i++)
-		g_assert_cmpint(safefile_write_new(dir, bad[i], "x", 1, 0600), ==, -EINVAL);
-	g_assert_cmpint(safefile_write_new(dir, NULL, "x", 1, 0600), ==, -EINVAL);
+		g_assert_cmpint(f->write(dir, bad[i], "x", 1, 0600), ==, -EINVAL);
+	g_assert_cmpint(f->write(dir, NULL, "x", 1, 0600), ==, -EINVAL);
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	g_assert_cmpint(safefile_write_new(dir, long_name, "x", 1, 0600), ==, -ENAMETOOLONG);
+	g_assert_cmpint(f->write(dir, long_name, "x", 1, 0600), ==, -ENAMETOOLONG);
 	listing = dir_listing(dir);
 	g_assert_cmpstr(listing, ==, "");
 	test_rm_rf(dir);
@@ -274,6 +289,185 @@ static void test_mkdir_foreign(void)
 	test_rm_rf(dir);
 }
 
+/* --- replace ----------------------------------------------------------- */
+
+/* safefile_replace() has one way of writing: fallback is unused. */
+static const struct write_case replace_cases[] = {
+	{ "umask077-0600", false, 077, 0600 },
+	{ "umask000-0600", false, 000, 0600 },
+	{ "umask077-0640", false, 077, 0640 },
+};
+
+static void test_replace(gconstpointer data)
+{
+	const struct write_case *c = data;
+	g_autofree char *dir = make_tmp_dir();
+	g_autofree char *path = g_build_filename(dir, "state.json", NULL);
+	g_autofree char *listing = NULL;
+	mode_t old = umask(c->umask);
+	int r;
+
+	/* A new name, then over a file whose mode differs from the asked. */
+	r = safefile_replace(dir, "state.json", "first", 5, c->mode);
+	g_assert_cmpint(r, ==, 0);
+	assert_file(path, "first", c->mode);
+	g_assert_cmpint(g_chmod(path, 0604), ==, 0);
+	r = safefile_replace(dir, "state.json", "second, longer", 14, c->mode);
+	g_assert_cmpint(r, ==, 0);
+	/* Shorter than what it replaces: nothing of the old is left. */
+	r = safefile_replace(dir, "state.json", "3rd", 3, c->mode);
+	umask(old);
+	g_assert_cmpint(r, ==, 0);
+	assert_file(path, "3rd", c->mode);
+	g_assert_cmpint(safefile_replace(dir, "state.json", NULL, 0, 0600), ==, 0);
+	assert_file(path, "", 0600);
+	listing = dir_listing(dir);
+	g_assert_cmpstr(listing, ==, "state.json");
+	test_rm_rf(dir);
+}
+
+/* A symlink at the name is replaced; what it points to is not written. */
+static void test_replace_symlink(void)
+{
+	g_autofree char *dir = make_tmp_dir();
+	g_autofree char *path = g_build_filename(dir, "state", NULL);
+	g_autofree char *target = g_build_filename(dir, "target", NULL);
+	g_autofree char *kept = NULL;
+	g_autofree char *listing = NULL;
+
+	g_assert_true(g_file_set_contents(target, "untouched", -1, NULL));
+	g_assert_cmpint(symlink(target, path), ==, 0);
+	g_assert_cmpint(safefile_replace(dir, "state", "new", 3, 0600), ==, 0);
+	assert_file(path, "new", 0600);
+	g_assert_true(g_file_get_contents(target, &kept, NULL, NULL));
+	g_assert_cmpstr(kept, ==, "untouched");
+	listing = dir_listing(dir);
+	g_assert_cmpstr(listing, ==, "state target");
+	test_rm_rf(dir);
+}
+
+static void test_replace_fails(void)
+{
+	g_autofree char *dir = make_tmp_dir();
+	g_autofree char *missing = g_build_filename(dir, "missing", NULL);
+	g_autofree char *sub = g_build_filename(dir, "sub", NULL);
+	g_autofree char *listing = NULL;
+
+	g_assert_cmpint(safefile_replace(missing, "state", "x", 1, 0600), ==, -ENOENT);
+	g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
+
+	/* The rename fails after the temporary is written: it goes too. */
+	g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+	g_assert_cmpint(safefile_replace(dir, "sub", "x", 1, 0600), ==, -EISDIR);
+	g_assert_true(g_file_test(sub, G_FILE_TEST_IS_DIR));
+	listing = dir_listing(dir);
+	g_assert_cmpstr(listing, ==, "sub");
+	test_rm_rf(dir);
+}
+
+static void test_replace_unwritable(void)
+{
+	g_autofree char *dir = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *listing = NULL;
+
+	if (geteuid() == 0) {
+		g_test_skip("running as root: permission bits do not stop root");
+		return;
+	}
+	dir = make_tmp_dir();
+	path = g_build_filename(dir, "state", NULL);
+	g_assert_cmpint(safefile_replace(dir, "state", "old", 3, 0600), ==, 0);
+	g_assert_cmpint(g_chmod(dir, 0500), ==, 0);
+	g_assert_cmpint(safefile_replace(dir, "state", "new", 3, 0600), ==, -EACCES);
+	g_assert_cmpint(g_chmod(dir, 0700), ==, 0);
+	assert_file(path, "old", 0600);
+	listing = dir_listing(dir);
+	g_assert_cmpstr(listing, ==, "state");
+	test_rm_rf(dir);
+}
+
+/* --- read --------------------------------------------------------------- */
+
+struct read_case {
+	const char *name;
+	const char *content; /* NULL: no file */
+	size_t max;
+	int ret;
+};
+
+static const struct read_case read_cases[] = {
+	{ "small", "hello", 100, 0 },
+	{ "at-cap", "hello", 5, 0 },
+	{ "over-cap", "hello!", 5, -EFBIG },
+	{ "cap-zero", "x", 0, -EFBIG },
+	{ "empty", "", 0, 0 },
+	{ "missing", NULL, 100, -ENOENT },
+};
+
+static void test_read(gconstpointer data)
+{
+	const struct read_case *c = data;
+	g_autofree char *dir = make_tmp_dir();
+	g_autofree char *path = g_build_filename(dir, "file", NULL);
+	char *got = (char *)"unset";
+	size_t len = 12345;
+
+	if (c->content)
+		g_assert_true(g_file_set_contents(path, c->content, -1, NULL));
+	g_assert_cmpint(safefile_read(path, c->max, &got, &len), ==, c->ret);
+	if (c->ret == 0) {
+		g_assert_cmpmem(got, len, c->content, strlen(c->content));
+		g_assert_cmpint(got[len], ==, '\0');
+		free(got);
+	} else {
+		/* Nothing is written on failure. */
+		g_assert_cmpstr(got, ==, "unset");
+		g_assert_cmpuint(len, ==, 12345);
+	}
+	test_rm_rf(dir);
+}
+
+/* A file larger than the buffer the size promised: one that grew, or one
+ * whose size is not known in advance, as in /proc. */
+static void test_read_unknown_size(void)
+{
+	char *got = NULL;
+	size_t len = 0;
+
+	g_assert_cmpint(safefile_read("/proc/self/status", 1024 * 1024, &got, &len), ==, 0);
+	g_assert_cmpuint(len, >, 0);
+	g_assert_true(g_str_has_prefix(got, "Name:"));
+	g_assert_cmpint(got[len], ==, '\0');
+	free(got);
+	g_assert_cmpint(safefile_read("/proc/self/status", 10, &got, &len), ==, -EFBIG);
+}
+
+static void test_read_refused(void)
+{
+	g_autofree char *dir = make_tmp_dir();
+	g_autofree char *file = g_build_filename(dir, "file", NULL);
+	g_autofree char *link = g_build_filename(dir, "link", NULL);
+	g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+	char *got = NULL;
+	size_t len = 0;
+
+	g_assert_true(g_file_set_contents(file, "data", -1, NULL));
+	g_assert_cmpint(symlink(file, link), ==, 0);
+	g_assert_cmpint(safefile_read(link, 100, &got, &len), ==, -ELOOP);
+	g_assert_cmpint(safefile_read(dir, 100, &got, &len), ==, -EINVAL);
+	/* No writer: without O_NONBLOCK this would hang in open(). */
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	g_assert_cmpint(safefile_read(fifo, 100, &got, &len), ==, -EINVAL);
+	g_assert_cmpint(safefile_read("/dev/null", 100, &got, &len), ==, -EINVAL);
+	g_assert_null(got);
+	/* ret_len may be NULL. */
+	g_assert_cmpint(safefile_read(file, 100, &got, NULL), ==, 0);
+	g_assert_cmpstr(got, ==, "data");
+	free(got);
+	test_rm_rf(dir);
+}
+
 /* --- killed mid-write --------------------------------------------------- */
 
 static int child_write(const char *dir, const char *name, bool fallback)
@@ -383,7 +577,11 @@ int main(int argc, char **argv)
 	}
 	g_test_add_data_func("/safefile/exists/tmpfile", GINT_TO_POINTER(0), test_exists);
 	g_test_add_data_func("/safefile/exists/fallback", GINT_TO_POINTER(1), test_exists);
-	g_test_add_func("/safefile/bad-names", test_bad_names);
+	for (size_t i = 0; i < G_N_ELEMENTS(write_fns); i++) {
+		g_autofree char *p = g_strconcat("/safefile/bad-names/", write_fns[i].name, NULL);
+
+		g_test_add_data_func(p, &write_fns[i], test_bad_names);
+	}
 	g_test_add_func("/safefile/bad-dirs", test_bad_dirs);
 	g_test_add_data_func("/safefile/unwritable/tmpfile", GINT_TO_POINTER(0), test_unwritable);
 	g_test_add_data_func("/safefile/unwritable/fallback", GINT_TO_POINTER(1), test_unwritable);
@@ -391,6 +589,21 @@ int main(int argc, char **argv)
 	g_test_add_func("/safefile/destroy-hard-link", test_destroy_hard_link);
 	g_test_add_func("/safefile/mkdir-private", test_mkdir_private);
 	g_test_add_func("/safefile/mkdir-foreign", test_mkdir_foreign);
+	for (size_t i = 0; i < G_N_ELEMENTS(replace_cases); i++) {
+		g_autofree char *p = g_strconcat("/safefile/replace/", replace_cases[i].name, NULL);
+
+		g_test_add_data_func(p, &replace_cases[i], test_replace);
+	}
+	g_test_add_func("/safefile/replace-symlink", test_replace_symlink);
+	g_test_add_func("/safefile/replace-fails", test_replace_fails);
+	g_test_add_func("/safefile/replace-unwritable", test_replace_unwritable);
+	for (size_t i = 0; i < G_N_ELEMENTS(read_cases); i++) {
+		g_autofree char *p = g_strconcat("/safefile/read/", read_cases[i].name, NULL);
+
+		g_test_add_data_func(p, &read_cases[i], test_read);
+	}
+	g_test_add_func("/safefile/read-unknown-size", test_read_unknown_size);
+	g_test_add_func("/safefile/read-refused", test_read_refused);
 	g_test_add_data_func("/safefile/killed/tmpfile", GINT_TO_POINTER(0), test_killed);
 	g_test_add_data_func("/safefile/killed/fallback", GINT_TO_POINTER(1), test_killed);
 	return g_test_run();
