@@ -14,13 +14,13 @@ import assert from 'node:assert/strict';
 //   'throw'   the constructor throws, as for a malformed address
 //   'open'    opens and says nothing (the default for /camera/preview)
 // or a function (socket, n) => behaviour, n counting sockets to that address.
-class FakeWebSocket {
+class ScriptedWebSocket {
   static CONNECTING = 0;
   static OPEN = 1;
   static CLOSING = 2;
   static CLOSED = 3;
 
-  /** @type {FakeWebSocket[]} */
+  /** @type {ScriptedWebSocket[]} */
   static sockets = [];
   /** @type {Map<string, string | Function>} */
   static script = new Map();
@@ -31,48 +31,48 @@ class FakeWebSocket {
   static count = new Map();
 
   static reset() {
-    FakeWebSocket.sockets = [];
-    FakeWebSocket.script = new Map();
-    FakeWebSocket.count = new Map();
-    FakeWebSocket.echo = false;
+    ScriptedWebSocket.sockets = [];
+    ScriptedWebSocket.script = new Map();
+    ScriptedWebSocket.count = new Map();
+    ScriptedWebSocket.echo = false;
   }
 
   constructor(url) {
-    const n = (FakeWebSocket.count.get(url) ?? 0) + 1;
-    FakeWebSocket.count.set(url, n);
-    let behaviour = FakeWebSocket.script.get(url)
+    const n = (ScriptedWebSocket.count.get(url) ?? 0) + 1;
+    ScriptedWebSocket.count.set(url, n);
+    let behaviour = ScriptedWebSocket.script.get(url)
       ?? (new URL(url).pathname === '/camera/preview' ? 'open' : 'greet');
     if (typeof behaviour === 'function') behaviour = behaviour(this, n);
     if (behaviour === 'throw')
       throw new SyntaxError(`bad address ${url}`);
     this.url = url;
     this.createdAt = performance.now();
-    this.readyState = FakeWebSocket.CONNECTING;
+    this.readyState = ScriptedWebSocket.CONNECTING;
     this.binaryType = 'blob';
     /** @type {unknown[]} */ this.sent = [];
     /** @type {number | undefined | null} */ this.closedWith = null;
     this.onopen = this.onmessage = this.onclose = this.onerror = null;
-    FakeWebSocket.sockets.push(this);
+    ScriptedWebSocket.sockets.push(this);
     setTimeout(() => {
-      if (this.readyState !== FakeWebSocket.CONNECTING) return;
+      if (this.readyState !== ScriptedWebSocket.CONNECTING) return;
       if (behaviour === 'refuse') {
-        this.readyState = FakeWebSocket.CLOSED;
+        this.readyState = ScriptedWebSocket.CLOSED;
         this.onerror?.({ type: 'error' });
         this.onclose?.({ code: 1006, reason: '', wasClean: false });
         return;
       }
-      this.readyState = FakeWebSocket.OPEN;
+      this.readyState = ScriptedWebSocket.OPEN;
       this.onopen?.({ type: 'open' });
-      if (behaviour === 'greet') this.deliver(FakeWebSocket.greeting);
+      if (behaviour === 'greet') this.deliver(ScriptedWebSocket.greeting);
       else if (behaviour === 'wrong') this.deliver('{"code":"200","responseObject":"hello"}');
     }, 0);
   }
 
   send(data) {
-    if (this.readyState !== FakeWebSocket.OPEN)
+    if (this.readyState !== ScriptedWebSocket.OPEN)
       throw new Error('InvalidStateError: not open');
     this.sent.push(data);
-    if (data === '--heartbeat--' && FakeWebSocket.echo)
+    if (data === '--heartbeat--' && ScriptedWebSocket.echo)
       setTimeout(() => this.deliver('--heartbeat--'), 0);
   }
 
@@ -80,10 +80,10 @@ class FakeWebSocket {
   close(code) {
     if (this.closedWith !== null) return;
     this.closedWith = code;
-    if (this.readyState === FakeWebSocket.CLOSED) return;
-    this.readyState = FakeWebSocket.CLOSING;
+    if (this.readyState === ScriptedWebSocket.CLOSED) return;
+    this.readyState = ScriptedWebSocket.CLOSING;
     setTimeout(() => {
-      this.readyState = FakeWebSocket.CLOSED;
+      this.readyState = ScriptedWebSocket.CLOSED;
       this.onclose?.({ code: code ?? 1005, reason: '', wasClean: true });
     }, 0);
   }
@@ -94,7 +94,7 @@ class FakeWebSocket {
   }
 
   drop(code = 1006, reason = '') {
-    this.readyState = FakeWebSocket.CLOSED;
+    this.readyState = ScriptedWebSocket.CLOSED;
     this.onclose?.({ code, reason, wasClean: false });
   }
 
@@ -108,7 +108,7 @@ class FakeWebSocket {
   }
 }
 
-globalThis.WebSocket = FakeWebSocket;
+globalThis.WebSocket = ScriptedWebSocket;
 const { Qoltanba, QoltanbaError } = await import('../../web/client/qoltanba.js');
 
 const WSS = 'wss://127.0.0.1:13579';
@@ -144,7 +144,7 @@ function rejectsWith(promise, code, check = () => {}) {
 const clients = [];
 afterEach(() => {
   for (const q of clients.splice(0)) q.close();
-  FakeWebSocket.reset();
+  ScriptedWebSocket.reset();
 });
 function qoltanba(options = {}) {
   const q = new Qoltanba({ heartbeatMs: 0, timeoutMs: 50, backoffMs: 1, ...options });
@@ -154,7 +154,7 @@ function qoltanba(options = {}) {
 
 // The socket of the session: the last open one that is not a preview.
 function sessionOrNull() {
-  const s = FakeWebSocket.sockets.filter((w) => !w.url.includes('/camera/preview') && w.readyState === 1);
+  const s = ScriptedWebSocket.sockets.filter((w) => !w.url.includes('/camera/preview') && w.readyState === 1);
   return s.length > 0 ? s[s.length - 1] : null;
 }
 function session() {
@@ -179,7 +179,7 @@ async function answered(call, answer) {
 // --- connecting ---
 
 test('the greeting gives the version, url and connected', LIMIT, async () => {
-  FakeWebSocket.greeting = '{"result":{"version":"1.4"}}';
+  ScriptedWebSocket.greeting = '{"result":{"version":"1.4"}}';
   const q = qoltanba();
   assert.equal(q.version, null);
   assert.equal(q.connected, false);
@@ -187,55 +187,55 @@ test('the greeting gives the version, url and connected', LIMIT, async () => {
   assert.equal(q.version, '1.4');
   assert.equal(q.url, WSS);
   assert.equal(q.connected, true);
-  assert.equal(FakeWebSocket.sockets.length, 1);
+  assert.equal(ScriptedWebSocket.sockets.length, 1);
 
-  FakeWebSocket.greeting = '{"result":{"version":"9.9-test"}}';
+  ScriptedWebSocket.greeting = '{"result":{"version":"9.9-test"}}';
   try {
     const r = qoltanba();
     await r.connect();
     assert.equal(r.version, '9.9-test');
   } finally {
-    FakeWebSocket.greeting = '{"result":{"version":"1.4"}}';
+    ScriptedWebSocket.greeting = '{"result":{"version":"1.4"}}';
   }
 });
 
 test('a first message that is not a greeting: the next address is tried', LIMIT, async () => {
-  FakeWebSocket.script.set(WSS, 'wrong');
+  ScriptedWebSocket.script.set(WSS, 'wrong');
   const q = qoltanba();
   await q.connect();
   assert.equal(q.url, WS);
-  assert.deepEqual(FakeWebSocket.sockets.map((s) => s.url), [WSS, WS]);
-  assert.notEqual(FakeWebSocket.sockets[0].closedWith, null, 'the wrong socket is closed');
-  assert.equal(FakeWebSocket.sockets[1].closedWith, null);
+  assert.deepEqual(ScriptedWebSocket.sockets.map((s) => s.url), [WSS, WS]);
+  assert.notEqual(ScriptedWebSocket.sockets[0].closedWith, null, 'the wrong socket is closed');
+  assert.equal(ScriptedWebSocket.sockets[1].closedWith, null);
 });
 
 test('greetings without a string version are refused too', LIMIT, async () => {
   for (const greeting of ['{"result":{}}', '{"result":{"version":14}}', 'not json', '--heartbeat--']) {
-    FakeWebSocket.reset();
-    FakeWebSocket.script.set(WS, 'refuse');
-    FakeWebSocket.greeting = greeting;
+    ScriptedWebSocket.reset();
+    ScriptedWebSocket.script.set(WS, 'refuse');
+    ScriptedWebSocket.greeting = greeting;
     try {
       await rejectsWith(qoltanba().connect(), 'notRunning',
         (e) => assert.match(e.message, /not a Qoltanba or NCALayer greeting/));
     } finally {
-      FakeWebSocket.greeting = '{"result":{"version":"1.4"}}';
+      ScriptedWebSocket.greeting = '{"result":{"version":"1.4"}}';
     }
   }
 });
 
 test('no greeting within timeoutMs: the next address is tried', LIMIT, async () => {
-  FakeWebSocket.script.set(WSS, 'silent');
+  ScriptedWebSocket.script.set(WSS, 'silent');
   const q = qoltanba({ timeoutMs: 20 });
   const t0 = performance.now();
   await q.connect();
   assert.ok(performance.now() - t0 >= 15, 'waited for the timeout');
   assert.equal(q.url, WS);
-  assert.notEqual(FakeWebSocket.sockets[0].closedWith, null, 'the silent socket is closed');
+  assert.notEqual(ScriptedWebSocket.sockets[0].closedWith, null, 'the silent socket is closed');
 });
 
 test('no greeting at all: notRunning after timeoutMs per address', LIMIT, async () => {
-  FakeWebSocket.script.set(WSS, 'silent');
-  FakeWebSocket.script.set(WS, 'silent');
+  ScriptedWebSocket.script.set(WSS, 'silent');
+  ScriptedWebSocket.script.set(WS, 'silent');
   const q = qoltanba({ timeoutMs: 15 });
   await rejectsWith(q.connect(), 'notRunning',
     (e) => assert.match(e.message, /no greeting in time/));
@@ -244,9 +244,9 @@ test('no greeting at all: notRunning after timeoutMs per address', LIMIT, async 
 
 test('notRunning when every address fails; the message names each', LIMIT, async () => {
   const other = 'ws://127.0.0.1:13580';
-  FakeWebSocket.script.set(WSS, 'refuse');
-  FakeWebSocket.script.set(WS, 'throw');
-  FakeWebSocket.script.set(other, 'refuse');
+  ScriptedWebSocket.script.set(WSS, 'refuse');
+  ScriptedWebSocket.script.set(WS, 'throw');
+  ScriptedWebSocket.script.set(other, 'refuse');
   const q = qoltanba({ fallbackUrls: [WS, other] });
   await rejectsWith(q.connect(), 'notRunning', (e) => {
     assert.ok(e.message.includes(`${WSS}: closed (1006)`), e.message);
@@ -259,23 +259,23 @@ test('notRunning when every address fails; the message names each', LIMIT, async
 });
 
 test('connect() makes one pass; a call retries with backoff', LIMIT, async () => {
-  FakeWebSocket.script.set(WSS, 'refuse');
-  FakeWebSocket.script.set(WS, 'refuse');
+  ScriptedWebSocket.script.set(WSS, 'refuse');
+  ScriptedWebSocket.script.set(WS, 'refuse');
   const q = qoltanba({ retries: 2, backoffMs: 20 });
   await rejectsWith(q.connect(), 'notRunning');
-  assert.equal(FakeWebSocket.count.get(WSS), 1);
-  assert.equal(FakeWebSocket.count.get(WS), 1);
+  assert.equal(ScriptedWebSocket.count.get(WSS), 1);
+  assert.equal(ScriptedWebSocket.count.get(WS), 1);
 
-  FakeWebSocket.reset();
-  FakeWebSocket.script.set(WSS, 'refuse');
-  FakeWebSocket.script.set(WS, 'refuse');
+  ScriptedWebSocket.reset();
+  ScriptedWebSocket.script.set(WSS, 'refuse');
+  ScriptedWebSocket.script.set(WS, 'refuse');
   await rejectsWith(q.getActiveTokens(), 'notRunning', (e) => {
     // Each address named once per pass.
     assert.equal(e.message.split(`${WSS}:`).length - 1, 3, e.message);
   });
-  assert.equal(FakeWebSocket.count.get(WSS), 3, 'three passes');
-  assert.equal(FakeWebSocket.count.get(WS), 3);
-  const starts = FakeWebSocket.sockets.filter((s) => s.url === WSS).map((s) => s.createdAt);
+  assert.equal(ScriptedWebSocket.count.get(WSS), 3, 'three passes');
+  assert.equal(ScriptedWebSocket.count.get(WS), 3);
+  const starts = ScriptedWebSocket.sockets.filter((s) => s.url === WSS).map((s) => s.createdAt);
   // 20 ms, then 40 ms between passes (a timer may fire up to 1 ms early on this clock).
   assert.ok(starts[1] - starts[0] >= 19, `first backoff ${starts[1] - starts[0]} ms`);
   assert.ok(starts[2] - starts[1] >= 39, `second backoff ${starts[2] - starts[1]} ms`);
@@ -284,21 +284,21 @@ test('connect() makes one pass; a call retries with backoff', LIMIT, async () =>
 
 test('a retry that finds the daemon: the call goes through', LIMIT, async () => {
   const upOnSecond = (_s, n) => (n >= 2 ? 'greet' : 'refuse');
-  FakeWebSocket.script.set(WSS, 'refuse');
-  FakeWebSocket.script.set(WS, upOnSecond);
+  ScriptedWebSocket.script.set(WSS, 'refuse');
+  ScriptedWebSocket.script.set(WS, upOnSecond);
   const q = qoltanba({ retries: 3 });
   const tokens = q.getActiveTokens();
   assert.deepEqual(await answered(tokens, { code: '200', responseObject: ['PKCS12'] }), ['PKCS12']);
-  assert.equal(FakeWebSocket.count.get(WS), 2);
+  assert.equal(ScriptedWebSocket.count.get(WS), 2);
   assert.equal(q.url, WS);
 });
 
 test('retries: 0 makes a single pass for calls', LIMIT, async () => {
-  FakeWebSocket.script.set(WSS, 'refuse');
-  FakeWebSocket.script.set(WS, 'refuse');
+  ScriptedWebSocket.script.set(WSS, 'refuse');
+  ScriptedWebSocket.script.set(WS, 'refuse');
   const q = qoltanba({ retries: 0 });
   await rejectsWith(q.getActiveTokens(), 'notRunning');
-  assert.equal(FakeWebSocket.count.get(WSS), 1);
+  assert.equal(ScriptedWebSocket.count.get(WSS), 1);
 });
 
 test('connect() options override the constructor', LIMIT, async () => {
@@ -306,7 +306,7 @@ test('connect() options override the constructor', LIMIT, async () => {
   const q = qoltanba();
   await q.connect({ url: mine, fallbackUrls: [] });
   assert.equal(q.url, mine);
-  assert.deepEqual(FakeWebSocket.sockets.map((s) => s.url), [mine]);
+  assert.deepEqual(ScriptedWebSocket.sockets.map((s) => s.url), [mine]);
 });
 
 // --- requests and answers ---
@@ -348,11 +348,11 @@ test('calls made before connecting queue up and go out one by one', LIMIT, async
     ws.deliver(JSON.stringify({ code: '200', responseObject: `r${i}` }));
   }
   assert.deepEqual(await Promise.all(calls), ['r1', 'r2', 'r3']);
-  assert.equal(FakeWebSocket.sockets.length, 1, 'one connection for all');
+  assert.equal(ScriptedWebSocket.sockets.length, 1, 'one connection for all');
 });
 
 test('heartbeats are sent; their echoes are not answers and keep the socket', LIMIT, async () => {
-  FakeWebSocket.echo = true;
+  ScriptedWebSocket.echo = true;
   const q = qoltanba({ heartbeatMs: 5 });
   await q.connect();
   const ws = session();
@@ -395,7 +395,7 @@ test('three missed heartbeats: connectionLost, and the next call reconnects', LI
   assert.equal(ws.heartbeats, 3, 'no heartbeats on a dead socket');
 
   const next = q.getActiveTokens();
-  await until(() => FakeWebSocket.sockets.length === 2);
+  await until(() => ScriptedWebSocket.sockets.length === 2);
   assert.deepEqual(await answered(next, { code: '200', responseObject: [] }), []);
   assert.notEqual(session(), ws);
 });
@@ -624,7 +624,7 @@ test('the socket closes mid-call: connectionLost with the close code; the next c
   assert.equal(q.url, null);
 
   const again = q.getActiveTokens();
-  await until(() => FakeWebSocket.sockets.length === 2);
+  await until(() => ScriptedWebSocket.sockets.length === 2);
   assert.deepEqual(await answered(again, { code: '200', responseObject: ['PKCS12'] }), ['PKCS12']);
   assert.equal(q.connected, true);
 });
@@ -657,7 +657,7 @@ test('close() rejects the calls not answered yet and closes the socket', LIMIT, 
   ws.deliver('{"code":"200","responseObject":[]}');
 
   const c = q.getActiveTokens();
-  await until(() => FakeWebSocket.sockets.length === 2);
+  await until(() => ScriptedWebSocket.sockets.length === 2);
   assert.deepEqual(await answered(c, { code: '200', responseObject: [] }), []);
 });
 
@@ -668,8 +668,8 @@ test('close() while connecting: connect() rejects and the greeted socket is clos
   await rejectsWith(connecting, 'connectionLost');
   await sleep(5);
   assert.equal(q.connected, false);
-  assert.equal(FakeWebSocket.sockets.length, 1);
-  assert.equal(FakeWebSocket.sockets[0].closedWith, 1000);
+  assert.equal(ScriptedWebSocket.sockets.length, 1);
+  assert.equal(ScriptedWebSocket.sockets[0].closedWith, 1000);
 });
 
 test('a call right after close() while connecting connects again', LIMIT, async () => {
@@ -681,21 +681,21 @@ test('a call right after close() while connecting connects again', LIMIT, async 
   const call = q.getActiveTokens();
   await Promise.all(lost);
   assert.deepEqual(await answered(call, { code: '200', responseObject: ['PKCS12'] }), ['PKCS12']);
-  assert.equal(FakeWebSocket.sockets.length, 2);
-  assert.equal(FakeWebSocket.sockets[0].closedWith, 1000, 'the attempt close() ended is closed');
+  assert.equal(ScriptedWebSocket.sockets.length, 2);
+  assert.equal(ScriptedWebSocket.sockets[0].closedWith, 1000, 'the attempt close() ended is closed');
   assert.equal(q.url, WSS);
-  assert.equal(session(), FakeWebSocket.sockets[1]);
+  assert.equal(session(), ScriptedWebSocket.sockets[1]);
 });
 
 // --- the camera preview ---
 
 test('openPreview: the address comes from the connected URL', LIMIT, async () => {
-  FakeWebSocket.script.set(WSS, 'refuse');
+  ScriptedWebSocket.script.set(WSS, 'refuse');
   const q = qoltanba();
   await q.connect();
   const p = q.openPreview({ width: 640, height: 480, fps: 15, onFrame() {} });
-  await until(() => FakeWebSocket.sockets.length === 3);
-  const ws = FakeWebSocket.sockets[2];
+  await until(() => ScriptedWebSocket.sockets.length === 3);
+  const ws = ScriptedWebSocket.sockets[2];
   assert.equal(ws.url, 'ws://127.0.0.1:13579/camera/preview?width=640&height=480&fps=15');
   assert.equal(ws.binaryType, 'arraybuffer');
   p.close();
@@ -703,8 +703,8 @@ test('openPreview: the address comes from the connected URL', LIMIT, async () =>
   const r = qoltanba({ url: 'wss://127.0.0.1:13579/some/path?x=1', fallbackUrls: [] });
   await r.connect();
   const p2 = r.openPreview({ device: '/dev/video0', onFrame() {} });
-  await until(() => FakeWebSocket.sockets.length === 5);
-  const u = new URL(FakeWebSocket.sockets[4].url);
+  await until(() => ScriptedWebSocket.sockets.length === 5);
+  const u = new URL(ScriptedWebSocket.sockets[4].url);
   assert.equal(u.origin, 'wss://127.0.0.1:13579');
   assert.equal(u.pathname, '/camera/preview');
   assert.deepEqual([...u.searchParams], [['device', '/dev/video0']]);
@@ -714,21 +714,21 @@ test('openPreview: the address comes from the connected URL', LIMIT, async () =>
 test('openPreview before connecting connects first', LIMIT, async () => {
   const q = qoltanba();
   const p = q.openPreview({ width: 320, height: 240, onFrame() {} });
-  await until(() => FakeWebSocket.sockets.length === 2);
-  assert.equal(FakeWebSocket.sockets[0].url, WSS);
-  assert.equal(FakeWebSocket.sockets[1].url, `${WSS}/camera/preview?width=320&height=240`);
+  await until(() => ScriptedWebSocket.sockets.length === 2);
+  assert.equal(ScriptedWebSocket.sockets[0].url, WSS);
+  assert.equal(ScriptedWebSocket.sockets[1].url, `${WSS}/camera/preview?width=320&height=240`);
   p.close();
 });
 
 test('openPreview when nothing answers: onEnd(notRunning)', LIMIT, async () => {
-  FakeWebSocket.script.set(WSS, 'refuse');
-  FakeWebSocket.script.set(WS, 'refuse');
+  ScriptedWebSocket.script.set(WSS, 'refuse');
+  ScriptedWebSocket.script.set(WS, 'refuse');
   const q = qoltanba();
   const ends = [];
   q.openPreview({ onFrame() {}, onEnd: (e) => ends.push(e) });
   await until(() => ends.length === 1);
   assert.equal(ends[0].code, 'notRunning');
-  assert.equal(FakeWebSocket.sockets.length, 2, 'no preview socket');
+  assert.equal(ScriptedWebSocket.sockets.length, 2, 'no preview socket');
 });
 
 test('preview frames go to onFrame; text is not a frame', LIMIT, async () => {
@@ -738,8 +738,8 @@ test('preview frames go to onFrame; text is not a frame', LIMIT, async () => {
   const ends = [];
   const p = q.openPreview({ width: 640, height: 480, fps: 5,
     onFrame: (f) => frames.push(f), onEnd: (e) => ends.push(e) });
-  await until(() => FakeWebSocket.sockets.length === 2 && FakeWebSocket.sockets[1].readyState === 1);
-  const ws = FakeWebSocket.sockets[1];
+  await until(() => ScriptedWebSocket.sockets.length === 2 && ScriptedWebSocket.sockets[1].readyState === 1);
+  const ws = ScriptedWebSocket.sockets[1];
   const f1 = new Uint8Array([0xff, 0xd8, 1]).buffer;
   const f2 = new Uint8Array([0xff, 0xd8, 2]).buffer;
   ws.deliver(f1);
@@ -767,7 +767,7 @@ test('p.close() before the address is known: onEnd(null), no socket', LIMIT, asy
   assert.deepEqual(ends, [null]);
   await until(() => q.connected);
   await sleep(5);
-  assert.equal(FakeWebSocket.sockets.filter((s) => s.url.includes('/camera/preview')).length, 0);
+  assert.equal(ScriptedWebSocket.sockets.filter((s) => s.url.includes('/camera/preview')).length, 0);
   assert.deepEqual(ends, [null]);
 });
 
@@ -788,9 +788,9 @@ test('preview close codes become typed errors in onEnd', LIMIT, async () => {
   for (const [closeCode, reason, code, detail] of cases) {
     const ends = [];
     q.openPreview({ onFrame() {}, onEnd: (e) => ends.push(e) });
-    await until(() => FakeWebSocket.sockets.at(-1).url.includes('/camera/preview')
-      && FakeWebSocket.sockets.at(-1).readyState === 1);
-    FakeWebSocket.sockets.at(-1).drop(closeCode, reason);
+    await until(() => ScriptedWebSocket.sockets.at(-1).url.includes('/camera/preview')
+      && ScriptedWebSocket.sockets.at(-1).readyState === 1);
+    ScriptedWebSocket.sockets.at(-1).drop(closeCode, reason);
     assert.equal(ends.length, 1, `${closeCode}`);
     const e = ends[0];
     assert.ok(e instanceof QoltanbaError, `${closeCode}: ${e}`);
@@ -801,16 +801,16 @@ test('preview close codes become typed errors in onEnd', LIMIT, async () => {
   // Closed by the daemon with 1000: ended without an error.
   const ends = [];
   q.openPreview({ onFrame() {}, onEnd: (e) => ends.push(e) });
-  await until(() => FakeWebSocket.sockets.at(-1).readyState === 1
-    && FakeWebSocket.sockets.at(-1).url.includes('/camera/preview'));
-  FakeWebSocket.sockets.at(-1).drop(1000, '');
+  await until(() => ScriptedWebSocket.sockets.at(-1).readyState === 1
+    && ScriptedWebSocket.sockets.at(-1).url.includes('/camera/preview'));
+  ScriptedWebSocket.sockets.at(-1).drop(1000, '');
   assert.deepEqual(ends, [null]);
 });
 
 test('a preview socket that never opens: notRunning', LIMIT, async () => {
   const q = qoltanba();
   await q.connect();
-  FakeWebSocket.script.set(`${WSS}/camera/preview`, 'refuse');
+  ScriptedWebSocket.script.set(`${WSS}/camera/preview`, 'refuse');
   const ends = [];
   q.openPreview({ onFrame() {}, onEnd: (e) => ends.push(e) });
   await until(() => ends.length === 1);
