@@ -20,6 +20,7 @@ void config_init(struct config *cfg)
 		.max_message = CONFIG_DEFAULT_MAX_MESSAGE,
 		.max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS,
 		.max_queue = CONFIG_DEFAULT_MAX_QUEUE,
+		.idle_exit = CONFIG_IDLE_EXIT_AUTO,
 		.origins_allow = g_strdupv((char **)default_origins),
 		.allow_no_origin = true,
 		.locale = g_strdup("kk"),
@@ -56,6 +57,13 @@ void config_set_listen(struct config *cfg, char **listen)
 {
 	g_strfreev(cfg->listen);
 	cfg->listen = g_strdupv(listen);
+}
+
+unsigned config_idle_exit(const struct config *cfg, bool socket_activated)
+{
+	if (cfg->idle_exit != CONFIG_IDLE_EXIT_AUTO)
+		return (unsigned)cfg->idle_exit;
+	return socket_activated ? CONFIG_DEFAULT_IDLE_EXIT_ACTIVATED : 0;
 }
 
 /* "80M", "65536", "1G": a byte count with an optional K/M/G suffix. */
@@ -126,7 +134,7 @@ static const struct config_key known_keys[] = {
 	{ "ui", "pinentry" },         { "ui", "key-folder" },       { "ui", "file-chooser" },
 	{ "keys", "ca-certs" },       { "keys", "crl" },            { "tsa", "url" },
 	{ "tsa", "policy" },          { "tsa", "timeout" },         { "testing", "validity-time" },
-	{ "enroll", "pending-days" },
+	{ "enroll", "pending-days" }, { "server", "idle-exit" },
 	{ "camera", "source" },       { "camera", "device" },
 	{ "testing", "camera-fail-after-frames" },
 };
@@ -218,6 +226,13 @@ int config_load(struct config *cfg, const char *path, char **ret_message)
 			} else if (g_str_equal(*k, "max-queue")) {
 				if (!parse_uint(v, 0, 10000, &cfg->max_queue))
 					return value_error(ret_message, file, *g, *k, v, "expected 0..10000");
+			} else if (g_str_equal(*k, "idle-exit")) {
+				unsigned s;
+
+				if (!parse_uint(v, 0, CONFIG_MAX_IDLE_EXIT, &s))
+					return value_error(ret_message, file, *g, *k, v,
+							   "expected 0..604800 seconds (0: never)");
+				cfg->idle_exit = (int)s;
 			} else if (g_str_equal(*g, "origins") && g_str_equal(*k, "allow")) {
 				g_strfreev(cfg->origins_allow);
 				cfg->origins_allow = split_list(v);

@@ -10,6 +10,11 @@
 #define CONFIG_DEFAULT_MAX_MESSAGE (80u * 1024 * 1024) /* a 50 MB document, base64 + JSON */
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 64
 #define CONFIG_DEFAULT_MAX_QUEUE 16
+/* [server] idle-exit unset: this many seconds under socket activation
+ * (systemd starts the daemon again on the next connection), else never. */
+#define CONFIG_IDLE_EXIT_AUTO (-1)
+#define CONFIG_DEFAULT_IDLE_EXIT_ACTIVATED 300
+#define CONFIG_MAX_IDLE_EXIT (7 * 86400)
 
 enum config_error {
 	CONFIG_E_READ = 1, /* the file exists but cannot be read or parsed */
@@ -30,6 +35,7 @@ struct config {
 	size_t max_message;      /* bytes in one WebSocket message */
 	unsigned max_connections;
 	unsigned max_queue;      /* requests waiting behind the one in flight */
+	int idle_exit;           /* seconds idle before exiting, 0: never; or CONFIG_IDLE_EXIT_AUTO */
 	char **origins_allow;    /* NULL-terminated patterns, see gate.h */
 	bool allow_no_origin;    /* connections without an Origin header (local programs) */
 	char *locale;            /* default UI language: kk, ru or en */
@@ -72,3 +78,8 @@ int config_load(struct config *cfg, const char *path, char **ret_message);
 
 /* Replace the listen list (the command line's --listen). */
 void config_set_listen(struct config *cfg, char **listen);
+
+/* Seconds without connections and work after which the daemon exits (0:
+ * never): [server] idle-exit, or when unset the default for how the
+ * sockets were obtained. */
+unsigned config_idle_exit(const struct config *cfg, bool socket_activated);

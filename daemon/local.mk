@@ -7,6 +7,8 @@ daemon_libqoltanbad_a_SOURCES = \
 	util/log.h \
 	daemon/config.c \
 	daemon/config.h \
+	daemon/status.c \
+	daemon/status.h \
 	daemon/ops/ops.c \
 	daemon/ops/ops.h \
 	daemon/ops/commonutils.c \
@@ -36,3 +38,9 @@ daemon_qoltanbad_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS)
 daemon_qoltanbad_LDADD = $(DAEMON_LIBS)
 
 dist_man_MANS += doc/qoltanbad.8
+
+check_PROGRAMS += tests/unit/test-status
+unit_tests += tests/unit/test-status
+tests_unit_test_status_SOURCES = tests/unit/test-status.c
+tests_unit_test_status_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS)
+tests_unit_test_status_LDADD = daemon/libqoltanbad.a $(GLIB_LIBS)

@@ -16,11 +16,13 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "daemon/bus/bus.h"
 #include "daemon/config.h"
 #include "daemon/server/listen.h"
 #include "daemon/server/localca.h"
 #include "daemon/server/nssdb.h"
 #include "daemon/server/server.h"
+#include "daemon/status.h"
 #include "util/log.h"
 
 #define EXIT_USAGE 2
@@ -49,10 +51,13 @@ struct daemon {
 	struct config cfg;
 	GMainLoop *loop;
 	struct server *server;
+	struct status *status; /* what the D-Bus status interface shows */
+	struct bus *bus;       /* NULL without a session bus */
 	char *tls_dir;
 	char *tls_cert;
 	char *tls_key;
 	struct stat tls_loaded; /* server.pem as the server loaded it */
+	unsigned idle_exit_s;   /* exit after this long idle; 0: never */
 };
 
 static bool same_file_version(const struct stat *a, const struct stat *b)
@@ -125,6 +130,50 @@ static gboolean on_signal(gpointer data)
 	sd_notify(0, "STOPPING=1");
 	g_main_loop_quit(d->loop);
 	return G_SOURCE_CONTINUE;
+}
+
+/* Quit() on the D-Bus status interface: as SIGTERM. */
+static void on_bus_quit(void *data)
+{
+	on_signal(data);
+}
+
+/* The keep-alive systemd expects (WatchdogSec=). Sent from the main loop,
+ * so a loop that hangs stops sending and systemd restarts the daemon. */
+static gboolean on_watchdog(gpointer data)
+{
+	sd_notify(0, "WATCHDOG=1");
+	return G_SOURCE_CONTINUE;
+}
+
+static void watchdog_start(void)
+{
+	uint64_t usec;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return;
+	g_timeout_add(MAX(usec / 2000, 1), on_watchdog, NULL);
+}
+
+/* Exit once the server has been idle for idle_exit_s. While it is busy,
+ * look again one period later: the moment it became idle is known
+ * (server_idle()), so the exit still comes exactly one period after it. */
+static gboolean on_idle_check(gpointer data)
+{
+	struct daemon *d = data;
+	gint64 since, period_us = (gint64)d->idle_exit_s * G_USEC_PER_SEC, left_us = period_us;
+
+	if (server_idle(d->server, &since)) {
+		left_us = since + period_us - g_get_monotonic_time();
+		if (left_us <= 0) {
+			log_info("no connection and nothing to do for %u s: exiting", d->idle_exit_s);
+			sd_notify(0, "STOPPING=1");
+			g_main_loop_quit(d->loop);
+			return G_SOURCE_REMOVE;
+		}
+	}
+	g_timeout_add((guint)((left_us + 999) / 1000), on_idle_check, d);
+	return G_SOURCE_REMOVE;
 }
 
 static int run_ca_command(struct daemon *d)
@@ -253,6 +302,9 @@ int main(int argc, char **argv)
 		log_error("%s", message);
 		goto out;
 	}
+	d.status = status_new();
+	server_set_status(d.server, d.status);
+	d.bus = bus_new(&d.cfg, d.status, on_bus_quit, &d);
 	g_unix_signal_add(SIGTERM, on_signal, &d);
 	g_unix_signal_add(SIGINT, on_signal, &d);
 	g_timeout_add_seconds(TLS_CHECK_INTERVAL_S, on_tls_check, &d);
@@ -263,11 +315,19 @@ int main(int argc, char **argv)
 	if (d.cfg.config_file)
 		log_info("configuration: %s", d.cfg.config_file);
 	sd_notify(0, "READY=1\nSTATUS=Serving NCALayer's protocol");
+	watchdog_start();
+	d.idle_exit_s = config_idle_exit(&d.cfg, n_listeners > 0 && listeners[0].activated);
+	if (d.idle_exit_s > 0) {
+		log_info("exiting after %u s without connections ([server] idle-exit)", d.idle_exit_s);
+		g_timeout_add_seconds(d.idle_exit_s, on_idle_check, &d);
+	}
 
 	g_main_loop_run(d.loop);
 	ret = EXIT_SUCCESS;
 out:
+	d.bus = bus_free(d.bus);
 	d.server = server_free(d.server);
+	d.status = status_free(d.status);
 	if (d.loop)
 		g_main_loop_unref(d.loop);
 	g_free(d.tls_dir);

@@ -405,3 +405,64 @@ char *proto_reply_error(const struct proto_request *req, enum proto_error err, c
 		return NULL;
 	return proto_reply_common_failure(req, text ? text : form->common_key);
 }
+
+static const char *member_string(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static char *key_and_detail(const char *key, const char *detail)
+{
+	char *text = NULL;
+
+	if (!detail)
+		return strdup(key);
+	if (asprintf(&text, "%s: %s", key, detail) < 0)
+		return NULL;
+	return text;
+}
+
+char *proto_answer_error(const char *answer, size_t len)
+{
+	static const char *const with_result[] = { "{\"responseObject\":", "{\"body\":" };
+	_cleanup_(json_object_putp) struct json_object *o = NULL;
+	struct json_object *status;
+	const char *code, *message;
+
+	if (!answer)
+		return NULL;
+	for (size_t i = 0; i < sizeof(with_result) / sizeof(with_result[0]); i++)
+		if (len >= strlen(with_result[i]) &&
+		    memcmp(answer, with_result[i], strlen(with_result[i])) == 0)
+			return NULL;
+	if (pjson_parse(answer, len, PROTO_LIMITS_DEFAULT_MAX_DEPTH, &o, NULL) != 0)
+		return NULL;
+
+	/* invoker: {"code","details","message","status":false} */
+	if (json_object_object_get_ex(o, "status", &status)) {
+		if (!json_object_is_type(status, json_type_boolean) ||
+		    json_object_get_boolean(status))
+			return NULL;
+		code = member_string(o, "code");
+		return code ? key_and_detail(code, member_string(o, "details")) : NULL;
+	}
+	/* bare {"success": false, "errorCode": "MODULE_NOT_FOUND"}: the probe
+	 * answer; applet {"errorCode":"COMMON","message"} */
+	if (json_object_object_get_ex(o, "success", NULL))
+		return NULL;
+	code = member_string(o, "errorCode");
+	if (code)
+		return key_and_detail(code, member_string(o, "message"));
+	/* common: {"code":"500","message"} */
+	code = member_string(o, "code");
+	if (!code || strcmp(code, "200") == 0)
+		return NULL;
+	message = member_string(o, "message");
+	if (message && strcmp(message, error_forms[PROTO_ERROR_CANCELLED].common_key) == 0)
+		return NULL;
+	return strdup(message ? message : code);
+}

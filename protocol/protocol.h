@@ -348,3 +348,17 @@ enum proto_error {
 /* The answer for err in req's family; detail may be NULL. req may be NULL
  * (answered as COMMON). Out-of-range err is answered as INTERNAL. */
 char *proto_reply_error(const struct proto_request *req, enum proto_error err, const char *detail);
+
+/* The error an answer reports, for a status display (the daemon's D-Bus
+ * LastError): the common family's message ("key: detail", or the code
+ * when there is no message), "code: details" of the invoker family (the
+ * code alone without details), "errorCode: message" of the applet
+ * family. NULL for a success, for the user's cancel (action.canceled,
+ * and the invoker family's {"body":{},"status":true}), for the bare
+ * family's MODULE_NOT_FOUND (pages send unknown modules as probes:
+ * sigex's client asks for KAZTOKEN on every connection), for text that
+ * is not such an answer, and when memory runs out. An answer that carries a result writes it first (the HashMap
+ * order of its keys: "responseObject", "body"), so a success is told by
+ * its first bytes and a large signature is not read again. Returns a
+ * malloc'd string (free() it). */
+char *proto_answer_error(const char *answer, size_t len);

@@ -35,6 +35,7 @@ integration_tests += \
 	tests/integration/queue.mjs \
 	tests/integration/gate.mjs \
 	tests/integration/lifecycle.mjs \
+	tests/integration/systemd.mjs \
 	tests/e2e/wss-chromium.mjs \
 	tests/e2e/client-chromium.mjs \
 	tests/integration/sign.mjs \
@@ -43,6 +44,8 @@ integration_tests += \
 	tests/integration/sign-portal.mjs \
 	tests/integration/enroll.mjs \
 	tests/integration/camera.mjs \
+	tests/integration/bus.mjs \
+	tests/integration/tray.mjs \
 	tests/integration/client.mjs \
 	tests/integration/demo-script.mjs \
 	tests/e2e/demo-chromium.mjs \
@@ -74,6 +77,8 @@ EXTRA_DIST += \
 # Small programs the integration tests drive.
 check_PROGRAMS += tests/helpers/notify-recv
 tests_helpers_notify_recv_SOURCES = tests/helpers/notify-recv.c
+check_PROGRAMS += tests/helpers/mdwe-exec
+tests_helpers_mdwe_exec_SOURCES = tests/helpers/mdwe-exec.c
 
 # A second verifier for GOST 2015-512 CMS and XML signatures.
 check_PROGRAMS += tests/helpers/gost-verify

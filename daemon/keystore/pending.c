@@ -442,6 +442,29 @@ int pending_list(const char *dir, struct pending_request ***ret, size_t *ret_n)
 	return 0;
 }
 
+int pending_count(const char *dir, size_t *ret_n)
+{
+	char id[PENDING_ID_LEN + 1];
+	struct dirent *e;
+	struct stat st;
+	size_t n = 0;
+	DIR *d;
+
+	if (!dir || !ret_n)
+		return -EINVAL;
+	d = opendir(dir);
+	if (!d && errno != ENOENT)
+		return -errno;
+	while (d && (e = readdir(d)))
+		if (name_to_id(e->d_name, id) &&
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			n++;
+	if (d)
+		closedir(d);
+	*ret_n = n;
+	return 0;
+}
+
 int pending_destroy(const char *dir, const char *id)
 {
 	g_autofree char *name = NULL, *path = NULL;

@@ -73,6 +73,11 @@ int pending_load(const char *dir, const char *id, struct pending_request **ret);
  * is freed with pending_list_free(). */
 int pending_list(const char *dir, struct pending_request ***ret, size_t *ret_n);
 
+/* How many requests dir holds, without reading them: regular files named
+ * <id>.json (a damaged one counts too; pending_list() skips it). A
+ * missing dir holds none. 0, -EINVAL, or a negative errno of opendir(). */
+int pending_count(const char *dir, size_t *ret_n);
+
 /* Zero and remove request id (safefile_destroy()). PENDING_E_BAD_ID,
  * PENDING_E_NOT_FOUND. */
 int pending_destroy(const char *dir, const char *id);

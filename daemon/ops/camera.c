@@ -15,6 +15,7 @@
 
 #include "daemon/camera/camera.h"
 #include "daemon/ops/work.h"
+#include "daemon/status.h"
 #include "daemon/ui/consent.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -24,8 +25,16 @@ DEFINE_POINTER_CLEANUP(json_object_put, struct json_object)
 
 static void on_camera_active(bool on, void *data)
 {
-	(void)data;
 	log_notice("camera %s", on ? "on" : "off");
+	if (data)
+		status_camera(data, on);
+}
+
+void ops_camera_watch(struct status *st)
+{
+	camera_set_active_hook(on_camera_active, st);
+	if (st && camera_active())
+		status_camera(st, true);
 }
 
 /* GStreamer is set up with the first camera request. */
@@ -36,12 +45,6 @@ static int camera_ready(const struct config *cfg, char **ret_message)
 		.device = cfg->camera_device,
 		.fail_after_frames = cfg->camera_fail_after,
 	};
-	static gsize hooked;
-
-	if (g_once_init_enter(&hooked)) {
-		camera_set_active_hook(on_camera_active, NULL);
-		g_once_init_leave(&hooked, 1);
-	}
 	return camera_setup(&o, ret_message);
 }
 
@@ -460,6 +463,14 @@ static void preview_thread(GTask *task, gpointer source, gpointer data, GCancell
 	g_task_return_boolean(task, TRUE);
 }
 
+static void preview_task_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+	(void)source;
+	(void)result;
+	(void)data;
+	ops_task_end();
+}
+
 struct ops_preview *ops_preview_open(const struct ops_env *env, const struct ops_session *session,
 				     const char *query, ops_preview_frame_fn frame_fn,
 				     ops_preview_end_fn end_fn, void *data)
@@ -484,8 +495,9 @@ struct ops_preview *ops_preview_open(const struct ops_env *env, const struct ops
 		preview_end(p, OPS_PREVIEW_CLOSE_INVALID, reason);
 		return p;
 	}
-	task = g_task_new(NULL, NULL, NULL, NULL);
+	task = g_task_new(NULL, NULL, preview_task_done, NULL);
 	g_task_set_task_data(task, preview_ref(p), (GDestroyNotify)preview_unref);
+	ops_task_begin();
 	g_task_run_in_thread(task, preview_thread);
 	g_object_unref(task);
 	return p;

@@ -49,9 +49,14 @@ static const char *const purpose_names[] = {
 	[PROTO_KEY_PURPOSE_BOTH] = "both",
 };
 
+char *ops_enroll_pending_dir(const struct config *cfg)
+{
+	return g_build_filename(cfg->state_dir, "pending", NULL);
+}
+
 static char *pending_dir(const struct ops_work *w)
 {
-	return g_build_filename(w->env->cfg->state_dir, "pending", NULL);
+	return ops_enroll_pending_dir(w->env->cfg);
 }
 
 /* Milliseconds since the epoch; [testing] validity-time stands in for now. */

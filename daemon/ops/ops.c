@@ -3,7 +3,11 @@
 #include <gio/gio.h>
 #include <stdlib.h>
 
+#include "daemon/camera/camera.h"
+#include "daemon/keystore/pending.h"
 #include "daemon/ops/work.h"
+#include "daemon/status.h"
+#include "daemon/ui/prompter.h"
 #include "util/log.h"
 
 struct ops_call {
@@ -14,6 +18,30 @@ struct ops_call {
 	GCancellable *cancel;  /* set while a worker serves the call */
 	unsigned delay_ms;
 };
+
+/* Tasks on workers and when the last one ended (main loop only). */
+static unsigned tasks_running;
+static gint64 tasks_ended_at;
+
+void ops_task_begin(void)
+{
+	tasks_running++;
+}
+
+void ops_task_end(void)
+{
+	g_assert(tasks_running > 0);
+	tasks_running--;
+	tasks_ended_at = g_get_monotonic_time();
+}
+
+bool ops_idle(gint64 *ret_since)
+{
+	if (tasks_running > 0 || camera_active())
+		return false;
+	*ret_since = tasks_ended_at;
+	return true;
+}
 
 static gboolean call_deliver(gpointer data)
 {
@@ -84,14 +112,52 @@ static void work_thread(GTask *task, gpointer source, gpointer data, GCancellabl
 	g_task_return_pointer(task, reply, free);
 }
 
+/* The number of pending key requests, for the status. Main loop. */
+static void count_pending(const struct ops_env *env)
+{
+	g_autofree char *dir = ops_enroll_pending_dir(env->cfg);
+	size_t n = 0;
+	int r = pending_count(dir, &n);
+
+	if (r < 0) {
+		log_warning("cannot count the pending key requests in %s: %s", dir, g_strerror(-r));
+		return;
+	}
+	status_set_pending(env->status, (unsigned)MIN(n, G_MAXUINT));
+}
+
+static bool changes_pending(enum proto_method method)
+{
+	return method == PROTO_METHOD_BASICS_GENERATE_CSR ||
+	       method == PROTO_METHOD_BASICS_IMPORT_CERTIFICATE ||
+	       method == PROTO_METHOD_BASICS_CANCEL_REQUEST;
+}
+
+static void on_dialog(bool open, const char *origin, void *data)
+{
+	status_dialog(data, open, origin);
+}
+
+void ops_env_set_status(struct ops_env *env, struct status *st)
+{
+	env->status = st;
+	ops_camera_watch(st);
+	prompter_set_dialog_hook(st ? on_dialog : NULL, st);
+	if (st)
+		count_pending(env);
+}
+
 static void work_done(GObject *source, GAsyncResult *result, gpointer data)
 {
 	struct ops_call *call = data;
 	struct ops_work *w = g_task_get_task_data(G_TASK(result));
 	char *reply = g_task_propagate_pointer(G_TASK(result), NULL);
 
+	ops_task_end();
 	log_debug("%s %s answered", w->origin ? w->origin : "(no origin)",
 		  w->req->method_name ? w->req->method_name : "?");
+	if (w->env->status && changes_pending(w->req->method))
+		count_pending(w->env);
 	if (!call->reply_fn) {
 		/* The connection went away meanwhile. */
 		free(reply);
@@ -131,6 +197,7 @@ struct ops_call *ops_serve(const struct ops_env *env, struct ops_session *sessio
 		 * still completes, so that its work item is freed. */
 		task = g_task_new(NULL, NULL, work_done, call);
 		g_task_set_task_data(task, w, (GDestroyNotify)work_free);
+		ops_task_begin();
 		g_task_run_in_thread(task, work_thread);
 		g_object_unref(task);
 		return call;

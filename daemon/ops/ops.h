@@ -14,9 +14,20 @@
 #include "daemon/config.h"
 #include "protocol/protocol.h"
 
+struct status;
+
 struct ops_env {
 	const struct config *cfg;
+	struct status *status; /* NULL: nobody watches (ops_env_set_status()) */
 };
+
+/* Report to st (NULL: stop) what requests do besides answering: the
+ * camera on and off, dialogs open and closed, the number of pending key
+ * requests (counted now, and again after each key request). Installs the
+ * process-wide hooks of the camera and the prompter: one env at a time.
+ * Main loop only; when it returns with NULL no other thread reports to
+ * the old st any more. */
+void ops_env_set_status(struct ops_env *env, struct status *st);
 
 /* What ops may know and change about the connection a request came on. */
 struct ops_session {
@@ -36,6 +47,13 @@ struct ops_call *ops_serve(const struct ops_env *env, struct ops_session *sessio
 
 /* The connection is gone: reply() will not be called for this call. */
 void ops_call_cancel(struct ops_call *call);
+
+/* Is nothing going on: no request on a worker (also none of a connection
+ * that is gone, whose prompt may still be closing or whose key file may
+ * still be being written), no preview starting, the camera off? Then
+ * *ret_since is when the last piece of work ended (g_get_monotonic_time();
+ * 0 if none ran yet). Main loop only. */
+bool ops_idle(gint64 *ret_since);
 
 /* The answer to a method this release recognises but cannot serve. */
 char *ops_reply_unavailable(const struct proto_request *req);

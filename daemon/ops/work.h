@@ -30,6 +30,17 @@ char *ops_enroll_work(struct ops_work *w);
 /* kz.qoltanba.camera listDevices, capture, record, revokeConsent. */
 char *ops_camera_work(struct ops_work *w);
 
+/* Count a task run on a worker from the main loop, from its start until
+ * its completion callback (ops_idle()). Main loop only. */
+void ops_task_begin(void);
+void ops_task_end(void);
+
+/* Where pending key requests are kept: $XDG_STATE_HOME/qoltanba/pending. */
+char *ops_enroll_pending_dir(const struct config *cfg);
+
+/* Send camera on and off to st (NULL: only log them). */
+void ops_camera_watch(struct status *st);
+
 /* Does the method run on a worker (it prompts or signs)? */
 bool ops_method_needs_worker(enum proto_method method);
 

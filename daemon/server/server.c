@@ -10,6 +10,7 @@
 
 #include "daemon/ops/ops.h"
 #include "daemon/server/gate.h"
+#include "daemon/status.h"
 #include "protocol/protocol.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -38,8 +39,10 @@ struct server {
 	size_t n_listeners;
 	guint *watches;
 	unsigned connections; /* accepted sockets not yet destroyed by lws */
+	gint64 last_close;    /* when one of them was last let go (or the start) */
 	GList *sniffing;      /* struct sniff: accepted, first byte not seen yet */
 	uid_t uid;
+	struct status *status; /* NULL: nobody watches */
 };
 
 struct frame {
@@ -164,6 +167,12 @@ static void conn_reply(char *reply, void *userdata)
 
 	c->call = NULL;
 	c->busy = false;
+	if (c->server->status) {
+		char *error = reply ? proto_answer_error(reply, strlen(reply)) : NULL;
+
+		status_request_finished(c->server->status, c->origin, error);
+		free(error);
+	}
 	if (reply)
 		conn_send(c, reply, strlen(reply));
 	free(reply);
@@ -182,6 +191,8 @@ static void conn_serve(struct conn *c, GBytes *text)
 	int r;
 
 	conn_ref(c);
+	if (srv->status)
+		status_request_started(srv->status, c->origin);
 	r = proto_request_parse(data, len, &srv->limits, &req);
 	if (r < 0) {
 		log_error("cannot read a request: %s", g_strerror(-r));
@@ -353,6 +364,8 @@ static void on_established(struct server *srv, struct pss *pss, struct lws *wsi)
 		log_notice("connection from %s: origin not allowed, its requests will be refused",
 			   c->origin ? c->origin : "a program without an Origin header");
 	pss->conn = c;
+	if (srv->status)
+		status_connection_opened(srv->status);
 	if (is_preview_path(wsi)) {
 		open_preview(srv, c, wsi);
 		return;
@@ -368,6 +381,8 @@ static void on_closed(struct pss *pss)
 		return;
 	pss->conn = NULL;
 	c->wsi = NULL;
+	if (c->server->status)
+		status_connection_closed(c->server->status);
 	if (c->preview) {
 		ops_preview_close(c->preview);
 		c->preview = NULL;
@@ -377,6 +392,8 @@ static void on_closed(struct pss *pss)
 		 * reference the call held. */
 		ops_call_cancel(c->call);
 		c->call = NULL;
+		if (c->server->status)
+			status_request_finished(c->server->status, c->origin, NULL);
 		conn_unref(c);
 	}
 	conn_unref(c);
@@ -407,6 +424,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		 * timeout, TLS failure, normal close). */
 		if (srv->connections > 0)
 			srv->connections--;
+		srv->last_close = g_get_monotonic_time();
 		return 0;
 	case LWS_CALLBACK_HTTP:
 		/* A person opening https://127.0.0.1:13579/ in the browser
@@ -448,6 +466,7 @@ static void sniff_free(struct sniff *s, bool close_fd)
 	if (close_fd) {
 		close(s->fd);
 		s->server->connections--;
+		s->server->last_close = g_get_monotonic_time();
 	}
 	s->server->sniffing = g_list_remove(s->server->sniffing, s);
 	g_free(s);
@@ -560,8 +579,10 @@ struct server *server_new(const struct config *cfg, GMainLoop *loop, struct list
 
 	srv->cfg = cfg;
 	srv->ops.cfg = cfg;
+	ops_env_set_status(&srv->ops, NULL);
 	srv->limits.max_depth = JSON_MAX_DEPTH;
 	srv->uid = geteuid();
+	srv->last_close = g_get_monotonic_time();
 	srv->listeners = listeners;
 	srv->n_listeners = n_listeners;
 
@@ -613,11 +634,19 @@ struct server *server_free(struct server *srv)
 		sniff_free(srv->sniffing->data, true);
 	if (srv->lws)
 		lws_context_destroy(srv->lws);
+	/* Workers still closing their dialogs report to nobody now. */
+	ops_env_set_status(&srv->ops, NULL);
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		close(srv->listeners[i].fd);
 	g_free(srv->listeners);
 	g_free(srv);
 	return NULL;
+}
+
+void server_set_status(struct server *srv, struct status *st)
+{
+	srv->status = st;
+	ops_env_set_status(&srv->ops, st);
 }
 
 int server_reload_tls(struct server *srv, const char *tls_cert, const char *tls_key)
@@ -634,4 +663,14 @@ int server_reload_tls(struct server *srv, const char *tls_cert, const char *tls_
 unsigned server_connections(const struct server *srv)
 {
 	return srv->connections;
+}
+
+bool server_idle(const struct server *srv, gint64 *ret_since)
+{
+	gint64 work_ended;
+
+	if (srv->connections > 0 || !ops_idle(&work_ended))
+		return false;
+	*ret_since = MAX(srv->last_close, work_ended);
+	return true;
 }

@@ -25,7 +25,21 @@ struct server *server_new(const struct config *cfg, GMainLoop *loop, struct list
 			  char **ret_message);
 struct server *server_free(struct server *srv);
 
+struct status;
+
+/* Report connections opening and closing, requests being served and
+ * their answers, and through ops what requests do, to st (NULL: stop).
+ * Call it before the loop runs; st must outlive the server or be
+ * replaced by NULL first. */
+void server_set_status(struct server *srv, struct status *st);
+
 /* Load a renewed certificate for new connections. */
 int server_reload_tls(struct server *srv, const char *tls_cert, const char *tls_key);
 
 unsigned server_connections(const struct server *srv);
+
+/* Is the server idle: no connection open (counted from accept, TLS
+ * handshakes and camera previews included) and nothing going on
+ * (ops_idle())? Then *ret_since is when it last stopped being busy, or
+ * when it started (g_get_monotonic_time()). */
+bool server_idle(const struct server *srv, gint64 *ret_since);

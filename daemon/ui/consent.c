@@ -88,6 +88,17 @@ int consent_allow(const char *state_dir, const char *origin)
 	return r;
 }
 
+char **consent_list(const char *state_dir)
+{
+	g_autofree char *path = file_of(state_dir);
+	char **v;
+
+	g_mutex_lock(&lock);
+	v = load(path);
+	g_mutex_unlock(&lock);
+	return v;
+}
+
 int consent_revoke(const char *state_dir, const char *origin, bool *ret_was)
 {
 	g_autofree char *path = file_of(state_dir);

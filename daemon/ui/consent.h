@@ -16,5 +16,10 @@ bool consent_allowed(const char *state_dir, const char *origin);
 /* Remember that origin is allowed. 0 or a negative errno. */
 int consent_allow(const char *state_dir, const char *origin);
 
+/* The allowed origins, in the order they were allowed (a local program
+ * as "(no origin)"), NULL-terminated, never NULL (g_strfreev() it). A
+ * file that cannot be read is an empty list. */
+char **consent_list(const char *state_dir);
+
 /* Forget origin. *ret_was: it had been allowed. 0 or a negative errno. */
 int consent_revoke(const char *state_dir, const char *origin, bool *ret_was);

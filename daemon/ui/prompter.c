@@ -16,10 +16,32 @@ struct prompter {
 	GCancellable *cancel;
 	enum prompter_locale locale;
 	char *title;
-	char *origin;
+	char *origin;      /* for people: the page, or "a local program" */
+	char *page_origin; /* the page's Origin, NULL for a local program */
 	struct pinentry *pin;
 	gulong cancel_id;
 };
+
+static GMutex hook_lock;
+static prompter_dialog_hook_fn dialog_hook;
+static void *dialog_hook_data;
+
+void prompter_set_dialog_hook(prompter_dialog_hook_fn hook, void *data)
+{
+	g_mutex_lock(&hook_lock);
+	dialog_hook = hook;
+	dialog_hook_data = data;
+	g_mutex_unlock(&hook_lock);
+}
+
+/* Around every call that shows a dialog and waits for the user. */
+static void dialog_shown(const struct prompter *p, bool open)
+{
+	g_mutex_lock(&hook_lock);
+	if (dialog_hook)
+		dialog_hook(open, p->page_origin, dialog_hook_data);
+	g_mutex_unlock(&hook_lock);
+}
 
 /* The dialogs' sentences: English is the key, the table gives Russian and
  * Kazakh. printf conversions are the same in every language. */
@@ -136,6 +158,7 @@ struct prompter *prompter_new(const struct config *cfg, const char *origin, cons
 	p->cancel = cancel;
 	p->locale = locale_parse(locale);
 	p->origin = g_strdup(origin ? origin : prompter_text(p, "a local program"));
+	p->page_origin = g_strdup(origin);
 	p->title = g_strdup_printf("Qoltanba — %s", p->origin);
 	return p;
 }
@@ -163,6 +186,7 @@ struct prompter *prompter_free(struct prompter *p)
 	pin_close(p);
 	g_free(p->title);
 	g_free(p->origin);
+	g_free(p->page_origin);
 	g_free(p);
 	return NULL;
 }
@@ -218,6 +242,27 @@ static int pin_result(struct prompter *p, int r, char **ret_message)
 	}
 }
 
+/* pinentry's questions wait for the user: a dialog is open meanwhile. */
+static int pin_get_secret(struct prompter *p, const struct pinentry_texts *t, char **ret_secret)
+{
+	int r;
+
+	dialog_shown(p, true);
+	r = pinentry_get_secret(p->pin, t, ret_secret);
+	dialog_shown(p, false);
+	return r;
+}
+
+static int pin_confirm(struct prompter *p, const struct pinentry_texts *t)
+{
+	int r;
+
+	dialog_shown(p, true);
+	r = pinentry_confirm(p->pin, t);
+	dialog_shown(p, false);
+	return r;
+}
+
 /* One GETPIN; label is the English key of the entry's label. */
 static int ask_secret(struct prompter *p, const char *description, const char *label,
 		      const char *error, char **ret_secret, char **ret_message)
@@ -233,7 +278,7 @@ static int ask_secret(struct prompter *p, const char *description, const char *l
 
 	if (r != 0)
 		return r;
-	return pin_result(p, pinentry_get_secret(p->pin, &t, ret_secret), ret_message);
+	return pin_result(p, pin_get_secret(p, &t, ret_secret), ret_message);
 }
 
 int prompter_password(struct prompter *p, const char *description, const char *error,
@@ -350,7 +395,7 @@ static int choose_in_folder(struct prompter *p, const char *folder, const char *
 		if (r != 0)
 			return r;
 		t.error = tries > 0 ? bad : NULL;
-		r = pin_result(p, pinentry_get_secret(p->pin, &t, &answer), ret_message);
+		r = pin_result(p, pin_get_secret(p, &t, &answer), ret_message);
 		if (r != 0)
 			return r;
 		ok = g_ascii_string_to_unsigned(g_strstrip(answer), 10, 1, shown, &n, NULL);
@@ -377,8 +422,10 @@ static int choose_with_portal(struct prompter *p, bool folder, const struct port
 		*ret_fallback = true;
 		return 0;
 	}
+	dialog_shown(p, true);
 	r = folder ? portal_choose_folder(o, p->cancel, ret_path, &message)
 		   : portal_open_file(o, p->cancel, ret_path, &message);
+	dialog_shown(p, false);
 	switch (r) {
 	case 0:
 		return 0;
@@ -538,7 +585,7 @@ static int confirm_key_folder(struct prompter *p, const char *purpose, char **re
 	r = pin_open(p, ret_message);
 	if (r != 0)
 		return r;
-	r = pin_result(p, pinentry_confirm(p->pin, &t), ret_message);
+	r = pin_result(p, pin_confirm(p, &t), ret_message);
 	if (r != 0)
 		return r;
 	*ret_path = g_canonicalize_filename(p->cfg->key_folder, NULL);
@@ -581,5 +628,5 @@ int prompter_confirm_camera(struct prompter *p, char **ret_message)
 
 	if (r != 0)
 		return r;
-	return pin_result(p, pinentry_confirm(p->pin, &t), ret_message);
+	return pin_result(p, pin_confirm(p, &t), ret_message);
 }

@@ -98,6 +98,15 @@ int prompter_confirm_camera(struct prompter *p, char **ret_message);
 int prompter_choose_folder(struct prompter *p, const char *purpose, char **ret_path,
 			   char **ret_message);
 
+/* hook(open, origin, data) runs on the prompter's thread when a dialog
+ * appears (open true: a pinentry question, the desktop's file or folder
+ * chooser) and when it has gone; origin is the page's, NULL for a local
+ * program. It must return quickly and must not prompt. Process-wide, for
+ * every prompter; NULL removes it, and once that returned no hook call
+ * runs any more. */
+typedef void (*prompter_dialog_hook_fn)(bool open, const char *origin, void *data);
+void prompter_set_dialog_hook(prompter_dialog_hook_fn hook, void *data);
+
 /* Localised sentences the callers put into descriptions: the English
  * text is the key. A format stays a format with the same conversions. */
 const char *prompter_text(const struct prompter *p, const char *en_key)

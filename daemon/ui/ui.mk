@@ -19,5 +19,6 @@ EXTRA_DIST += tests/helpers/pinentry-script
 check_PROGRAMS += tests/unit/test-prompter
 unit_tests += tests/unit/test-prompter
 tests_unit_test_prompter_SOURCES = tests/unit/test-prompter.c
-tests_unit_test_prompter_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS)
+tests_unit_test_prompter_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) \
+	-DPINENTRY_SCRIPT_DIR=\"$(abs_top_srcdir)/tests/helpers\"
 tests_unit_test_prompter_LDADD = $(DAEMON_LIBS)

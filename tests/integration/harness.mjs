@@ -46,6 +46,9 @@ export async function startDaemon({ config = {}, args = [], env = {}, home } = {
       HOME: dir,
       XDG_STATE_HOME: join(dir, 'state'),
       XDG_CONFIG_HOME: join(dir, 'config'),
+      // No session bus unless a test brings its own (privateBus()): the
+      // desktop's would get the test daemons' status names and dialogs.
+      DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir, 'no-session-bus')}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +91,50 @@ export async function startDaemon({ config = {}, args = [], env = {}, home } = {
     },
   };
   return daemon;
+}
+
+// A private session bus: dbus-daemon with a configuration of its own in
+// a temporary folder. serviceDir: where it finds the services it may
+// start, which get env. Resolves to { address, stderr, stop() }.
+export async function privateBus({ serviceDir, env } = {}) {
+  const dir = tempDir('qoltanba-bus-');
+  const conf = join(dir, 'bus.conf');
+  writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=${dir}/bus</listen>${serviceDir ? `
+  <servicedir>${serviceDir}</servicedir>` : ''}
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`);
+  const bus = spawn('dbus-daemon', ['--nofork', '--print-address=1', `--config-file=${conf}`],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  bus.stderr.on('data', (d) => { stderr += d; });
+  const address = await new Promise((resolve, reject) => {
+    let out = '';
+    bus.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    bus.on('exit', (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
+    setTimeout(() => reject(new Error('dbus-daemon printed no address in 10 s')), 10000).unref();
+  });
+  return {
+    address,
+    get stderr() { return stderr; },
+    stop() {
+      bus.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function assertCleanOutput(stderr) {

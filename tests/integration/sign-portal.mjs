@@ -7,10 +7,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync, existsSync, copyFileSync, readdirSync } from 'node:fs';
+import { readFileSync, existsSync, copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-import { tempDir } from './harness.mjs';
+import { tempDir, privateBus } from './harness.mjs';
 import {
   signingDaemon, keysDir, PASSWORD, ORIGIN, b64, opensslVerifyCms, opensslPrintCms, rejects,
 } from './signing.mjs';
@@ -34,25 +34,10 @@ function lineFrom(child) {
 
 // A private bus and a portal answering `answer` to every OpenFile.
 async function portal(answer) {
-  const dir = tempDir('qoltanba-bus-');
-  const conf = join(dir, 'bus.conf');
-  writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=${dir}/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`);
-  const bus = spawn('dbus-daemon', ['--nofork', '--print-address=1', `--config-file=${conf}`],
-    { stdio: ['ignore', 'pipe', 'ignore'] });
-  cleanups.push(() => bus.kill());
-  const address = await lineFrom(bus);
+  const dir = tempDir('qoltanba-portal-');
+  const bus = await privateBus();
+  cleanups.push(() => { bus.stop(); rmSync(dir, { recursive: true, force: true }); });
+  const { address } = bus;
   const log = join(dir, 'portal.log');
   const p = spawn(stub, [], {
     env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: address, PORTAL_STUB_ANSWER: answer,

@@ -28,6 +28,9 @@ static void test_defaults(void)
 	g_assert_true(g_strv_contains((const char *const *)cfg.origins_allow, "https://*.egov.kz"));
 	g_assert_true(cfg.allow_no_origin);
 	g_assert_true(g_str_has_suffix(cfg.state_dir, "/qoltanba"));
+	/* Idle exit only when systemd can start the daemon again. */
+	g_assert_cmpuint(config_idle_exit(&cfg, false), ==, 0);
+	g_assert_cmpuint(config_idle_exit(&cfg, true), ==, 300);
 	config_clear(&cfg);
 }
 
@@ -50,6 +53,7 @@ static void test_all_keys(void)
 					   "max-message=2M\n"
 					   "max-connections=5\n"
 					   "max-queue=0\n"
+					   "idle-exit=0\n"
 					   "[origins]\n"
 					   "allow=https://a.example;http://localhost:*\n"
 					   "allow-no-origin=false\n"
@@ -67,6 +71,8 @@ static void test_all_keys(void)
 	g_assert_cmpuint(cfg.max_message, ==, 2 * 1024 * 1024);
 	g_assert_cmpuint(cfg.max_connections, ==, 5);
 	g_assert_cmpuint(cfg.max_queue, ==, 0);
+	g_assert_cmpuint(config_idle_exit(&cfg, true), ==, 0);
+	g_assert_cmpuint(config_idle_exit(&cfg, false), ==, 0);
 	g_assert_cmpstr(cfg.origins_allow[0], ==, "https://a.example");
 	g_assert_cmpstr(cfg.origins_allow[1], ==, "http://localhost:*");
 	g_assert_null(cfg.origins_allow[2]);
@@ -88,6 +94,9 @@ static const struct bad_case bad_cases[] = {
 	{ "[server]\nmax-message=100\n", CONFIG_E_VALUE, "at least 1024" },
 	{ "[server]\nmax-connections=0\n", CONFIG_E_VALUE, "1..100000" },
 	{ "[server]\nlisten=;\n", CONFIG_E_VALUE, "at least one" },
+	{ "[server]\nidle-exit=-1\n", CONFIG_E_VALUE, "idle-exit=-1: expected 0..604800" },
+	{ "[server]\nidle-exit=604801\n", CONFIG_E_VALUE, "0..604800 seconds" },
+	{ "[server]\nidle-exit=5m\n", CONFIG_E_VALUE, "idle-exit=5m" },
 	{ "[server]\nlsten=127.0.0.1:1\n", CONFIG_E_VALUE, "unknown key [server] lsten" },
 	{ "[origins]\nallow-no-origin=maybe\n", CONFIG_E_VALUE, "true or false" },
 	{ "[ui]\nlocale=fr\n", CONFIG_E_VALUE, "kk, ru or en" },
@@ -109,6 +118,19 @@ static void test_bad_values(void)
 				bad_cases[i].message_part);
 		config_clear(&cfg);
 	}
+}
+
+static void test_idle_exit(void)
+{
+	g_autofree char *path = write_conf("[server]\nidle-exit=42\n");
+	g_autofree char *msg = NULL;
+	struct config cfg;
+
+	config_init(&cfg);
+	g_assert_cmpint(config_load(&cfg, path, &msg), ==, 0);
+	g_assert_cmpuint(config_idle_exit(&cfg, true), ==, 42);
+	g_assert_cmpuint(config_idle_exit(&cfg, false), ==, 42);
+	config_clear(&cfg);
 }
 
 static void test_missing_explicit_file(void)
@@ -134,6 +156,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/absent-default-file", test_absent_default_file);
 	g_test_add_func("/config/all-keys", test_all_keys);
 	g_test_add_func("/config/bad-values", test_bad_values);
+	g_test_add_func("/config/idle-exit", test_idle_exit);
 	g_test_add_func("/config/missing-explicit-file", test_missing_explicit_file);
 	r = g_test_run();
 	g_autofree char *conf = g_build_filename(tmpdir, "qoltanba.conf", NULL);

@@ -255,6 +255,39 @@ static void test_list(struct fixture *f, gconstpointer data)
 	pending_list_free(v, n);
 }
 
+/* Counting reads no file: the damaged one counts, the rest do not. */
+static void test_count(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *sub = g_build_filename(f->dir, "ffffffffffffffffffffffffffffffff.json", NULL);
+	g_autofree char *link = g_build_filename(f->dir, "abababababababababababababababab.json", NULL);
+	struct pending_request r;
+	size_t n = 99;
+	(void)data;
+
+	g_assert_cmpint(pending_count(f->dir, &n), ==, 0);
+	g_assert_cmpuint(n, ==, 0);
+	r = make_request("cccccccccccccccccccccccccccccccc", 1);
+	g_assert_cmpint(pending_save(f->dir, &r), ==, 0);
+	r = make_request("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 2);
+	g_assert_cmpint(pending_save(f->dir, &r), ==, 0);
+	g_assert_cmpint(pending_count(f->dir, &n), ==, 0);
+	g_assert_cmpuint(n, ==, 2);
+
+	write_file(f, "dddddddddddddddddddddddddddddddd.json", "{\"version\":1,", -1);
+	write_file(f, "notes.txt", "not a request", -1);
+	write_file(f, ".eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee.json.Ab12Cd", "{}", -1);
+	write_file(f, "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD.json", "{}", -1);
+	g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+	g_assert_cmpint(symlink("cccccccccccccccccccccccccccccccc.json", link), ==, 0);
+	g_assert_cmpint(pending_count(f->dir, &n), ==, 0);
+	g_assert_cmpuint(n, ==, 3);
+
+	g_assert_cmpint(pending_destroy(f->dir, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), ==, 0);
+	g_assert_cmpint(pending_count(f->dir, &n), ==, 0);
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpint(pending_count(NULL, &n), ==, -EINVAL);
+}
+
 static void test_corrupt(struct fixture *f, gconstpointer data)
 {
 	static const char *const texts[] = {
@@ -415,6 +448,7 @@ int main(int argc, char **argv)
 	ADD("/pending/bad-ids", test_bad_ids);
 	g_test_add_func("/pending/new-id", test_new_id);
 	ADD("/pending/list", test_list);
+	ADD("/pending/count", test_count);
 	ADD("/pending/corrupt", test_corrupt);
 	ADD("/pending/caps", test_caps);
 	ADD("/pending/foreign-owner", test_foreign_owner);

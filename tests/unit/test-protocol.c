@@ -1120,6 +1120,87 @@ static void test_reply_error_escapes_detail(void)
 	proto_request_free(req);
 }
 
+/* What a status display reads from an answer. */
+static const struct {
+	const char *answer;
+	const char *error; /* NULL: not an error */
+} answer_cases[] = {
+	{ CANCELED, NULL },
+	{ "{\"code\":\"500\",\"message\":\"action.canceled\",\"uuid\":\"u-7\"}", NULL },
+	{ "{\"code\":\"500\",\"message\":\"origin.refused: https://evil.example\"}",
+	  "origin.refused: https://evil.example" },
+	{ "{\"code\":\"500\"}", "500" },
+	{ INTERNAL, "internal.error" },
+	{ NO_SUCH("frobnicate"), "NoSuchMethodException frobnicate" },
+	{ GENERAL("bad JSON"), "GENERAL_ERROR: bad JSON" },
+	{ INVOCATION("x"), "INVOCATION_ERROR: x" },
+	{ "{\"code\":\"INTERNAL_ERROR\",\"message\":\"" INTERNAL_SENTENCE "\",\"status\":false}",
+	  "INTERNAL_ERROR" },
+	{ "{\"body\":{},\"status\":true}", NULL },
+	{ "{\"body\":{\"result\":\"MIIB\"},\"status\":true}", NULL },
+	{ MODULE_NOT_FOUND, NULL },
+	{ APPLET_REFUSAL,
+	  "COMMON: The NCALayer applet API (module kz.gov.pki.knca.applet.Applet, or no module) "
+	  "is switched off: NCA turned it off in 2024, and it made web pages handle key "
+	  "passwords. Use the module kz.gov.pki.knca.basics or kz.gov.pki.knca.commonUtils." },
+	{ "{\"code\":\"200\",\"uuid\":\"abc\"}", NULL },
+	{ "{\"code\":\"200\"}", NULL },
+	{ "{\"responseObject\":[\"AKKaztokenStore\"],\"code\":\"200\"}", NULL },
+	{ "--heartbeat--", NULL },
+	{ "{\"result\":{\"version\":\"1.4\"}}", NULL },
+	{ "", NULL },
+};
+
+static void test_answer_error_cases(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(answer_cases); i++) {
+		const char *a = answer_cases[i].answer;
+		char *e = proto_answer_error(a, strlen(a));
+
+		g_assert_cmpstr(e, ==, answer_cases[i].error);
+		free(e);
+	}
+	g_assert_null(proto_answer_error(NULL, 0));
+}
+
+/* Every condition in every family reads back as an error with its key,
+ * but the user's cancel; successes never do, however large. */
+static void test_answer_error_every_reply(void)
+{
+	static const char *const requests[] = { REQ_CU, REQ_CU_UUID, REQ_B, REQ_APPLET, REQ_BARE };
+	g_autofree char *data = g_strnfill(1024 * 1024, 'A');
+	struct json_object *result = json_object_new_string(data);
+
+	for (size_t r = 0; r < G_N_ELEMENTS(requests); r++) {
+		struct proto_request *req = parse(requests[r]);
+		bool applet = r == 3;
+		char *s, *e;
+
+		for (int err = 0; err < _PROTO_ERROR_MAX; err++) {
+			s = proto_reply_error(req, err, "the detail");
+			e = proto_answer_error(s, strlen(s));
+			if (err == PROTO_ERROR_CANCELLED && !applet) {
+				g_assert_null(e);
+			} else {
+				g_assert_nonnull(e);
+				/* The detail, where the answer has one. */
+				if (strstr(s, "the detail"))
+					g_assert_nonnull(strstr(e, "the detail"));
+			}
+			free(e);
+			free(s);
+		}
+		s = r == 2 ? proto_reply_invoker_ok(req, result) : proto_reply_common_ok(req, result);
+		g_assert_null(proto_answer_error(s, strlen(s)));
+		free(s);
+		s = r == 2 ? proto_reply_invoker_ok(req, NULL) : proto_reply_common_ok(req, NULL);
+		g_assert_null(proto_answer_error(s, strlen(s)));
+		free(s);
+		proto_request_free(req);
+	}
+	json_object_put(result);
+}
+
 /* Mutated recordings: whatever the bytes, a request is always answered
  * or handed on, every answer is valid UTF-8 JSON, and the writer's strict
  * output reads back to the same bytes. The seed is in the TAP output
@@ -1228,6 +1309,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/protocol/reply/ok", test_reply_ok);
 	g_test_add_func("/protocol/reply/error", test_reply_error);
 	g_test_add_func("/protocol/reply/error-escapes-detail", test_reply_error_escapes_detail);
+	g_test_add_func("/protocol/answer-error/cases", test_answer_error_cases);
+	g_test_add_func("/protocol/answer-error/every-reply", test_answer_error_every_reply);
 	g_test_add_func("/protocol/mutations", test_mutations);
 
 	r = g_test_run();
