@@ -4,7 +4,7 @@
 // its WebSocket (ws://) to the greeting. Each round is a fresh activation
 // (a new process); the local CA exists already, as after the first start.
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -54,4 +54,5 @@ if (spawnSync('sh', ['-c', 'command -v systemd-socket-activate']).status !== 0) 
   for (let i = 0; i < ROUNDS; i++) times.push(await activation(home, conf));
   console.log(`qoltanbad socket activation: first connection to greeting, median ${median(times).toFixed(1)} ms `
     + `of ${ROUNDS} activations (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
+  rmSync(home, { recursive: true, force: true });
 }

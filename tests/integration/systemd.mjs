@@ -3,12 +3,12 @@
 // socket activation as systemd does it (systemd-socket-activate starts the
 // daemon on the first connection), idle exit, the watchdog, and the daemon
 // under the system call rules of MemoryDenyWriteExecute=yes.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import {
-  copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync,
+  copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -36,6 +36,20 @@ const noActivate = !activate && 'systemd-socket-activate is not installed (Debia
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Folders this file makes, removed at the end; processes it starts,
+// stopped at the end should a test fail before it stops them.
+const made = [];
+const children = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+function scratch(prefix) {
+  const d = tempDir(prefix);
+  made.push(d);
+  return d;
+}
+
 async function until(cond, ms = 10000) {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (await cond()) return true;
   return false;
@@ -50,7 +64,7 @@ function unitsForTest() {
   const exec = service.match(/^ExecStart=(\/\S*\/qoltanbad)$/m);
   assert.ok(exec, `ExecStart= names qoltanbad by an absolute path:\n${service}`);
   assert.doesNotMatch(service, /@[a-z_]+@/, 'every @variable@ was filled in');
-  const dir = tempDir('qoltanba-units-');
+  const dir = scratch('qoltanba-units-');
   writeFileSync(join(dir, 'qoltanba.service'), service.replace(exec[0], `ExecStart=${daemonPath}`));
   copyFileSync(join(srcdir, 'systemd', 'qoltanba.socket'), join(dir, 'qoltanba.socket'));
   // Documentation=man:qoltanbad(8) is looked up with man(1): the page
@@ -62,7 +76,7 @@ function unitsForTest() {
 
 // systemd-analyze --user wants a runtime folder of the user's.
 function analyzeUser(verb, args, dir) {
-  const runtime = tempDir('qoltanba-runtime-');
+  const runtime = scratch('qoltanba-runtime-');
   return spawnSync(analyze, [verb, '--user', ...args], {
     encoding: 'utf8',
     env: { ...process.env, XDG_RUNTIME_DIR: runtime, MANPATH: join(dir, 'man') },
@@ -85,14 +99,15 @@ test('systemd-analyze verify: the socket and the service as installed are valid'
 
 test('the sandbox: systemd-analyze security rates the service at most systemd/exposure-max', { skip: noAnalyze }, (t) => {
   const dir = unitsForTest();
-  const max = Number(readFileSync(join(srcdir, 'systemd', 'exposure-max'), 'utf8').trim());
+  const limit = readFileSync(join(srcdir, 'systemd', 'exposure-max'), 'utf8').trim();
+  const max = Number(limit);
   assert.ok(max > 0 && max < 10, 'systemd/exposure-max holds a number such as 2.5');
   const r = analyzeUser('security', ['--offline=true', join(dir, 'qoltanba.service')], dir);
   assert.equal(r.status, 0, r.stderr);
   const m = r.stdout.match(/Overall exposure level for qoltanba\.service: (\d+\.\d+)/);
   assert.ok(m, r.stdout);
-  t.diagnostic(`exposure ${m[1]} (at most ${max}, systemd/exposure-max)`);
-  assert.ok(Number(m[1]) <= max, `exposure ${m[1]} is over ${max}:\n${r.stdout}`);
+  t.diagnostic(`exposure ${m[1]} (at most ${limit}, systemd/exposure-max)`);
+  assert.ok(Number(m[1]) <= max, `exposure ${m[1]} is over ${limit}:\n${r.stdout}`);
   // What the daemon needs is still there.
   const service = readFileSync(join(dir, 'qoltanba.service'), 'utf8');
   assert.match(service, /^RestrictAddressFamilies=.*\bAF_NETLINK\b/m, 'the same-user check (NETLINK_SOCK_DIAG)');
@@ -135,6 +150,7 @@ async function activation({ home, conf, env = {}, wrap = [] }) {
   for (const [k, v] of Object.entries(vars)) args.push('-E', `${k}=${v}`);
   const child = spawn(activate, [...args, ...wrap, daemonPath, '--config', conf],
     { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   let stderr = '';
   child.stderr.on('data', (x) => { stderr += x; });
   child.stdout.resume();
@@ -152,8 +168,9 @@ function command(pid) {
 // Receive sd_notify messages (tests/helpers/notify-recv), each with the
 // time it came.
 async function notifyReceiver() {
-  const sock = join(tempDir('qoltanba-notify-'), 'notify');
+  const sock = join(scratch('qoltanba-notify-'), 'notify');
   const recv = spawn(join(helpersDir, 'notify-recv'), [sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(recv);
   const lines = [];
   let rest = '';
   recv.stdout.on('data', (x) => {
@@ -167,7 +184,7 @@ async function notifyReceiver() {
 }
 
 test('socket activation: the first connection starts the daemon, idle it exits cleanly, the next connection starts it again', { skip: noActivate }, async () => {
-  const home = tempDir();
+  const home = scratch();
   const conf = join(home, 'qoltanba.conf');
   writeFileSync(conf, '[server]\nlisten=127.0.0.1:1\nidle-exit=2\n');
   const notes = await notifyReceiver();
@@ -211,6 +228,8 @@ test('socket activation: the first connection starts the daemon, idle it exits c
 test('idle exit waits for an answer being prepared, and for a key file still being written after its page left', async () => {
   // An answer held back 3 s on an open connection (a long dialog).
   const d = await startDaemon({ config: { server: { 'idle-exit': 2 }, testing: { 'response-delay-ms': 3000 } } });
+  made.push(d.dir);
+  children.push(d.child);
   const c = await greeted(d.url);
   const sent = Date.now();
   c.send(tokens);
@@ -224,7 +243,9 @@ test('idle exit waits for an answer being prepared, and for a key file still bei
   assert.ok(Date.now() - closedAt >= 1900, 'two idle seconds after the answer');
 
   // The page asks for a key and leaves while the pending key is written.
-  const s = await signingDaemon([], { server: { 'idle-exit': 2 } }, { QOLTANBA_TEST_WRITE_DELAY_MS: '3000' });
+  const s = await signingDaemon([], { server: { 'idle-exit': 2 } }, { QOLTANBA_TEST_WRITE_DELAY_MS: '3000' },
+    scratch());
+  children.push(s.child);
   const p = rawClient(s.url, { origin: ORIGIN });
   await p.opened;
   await p.next();
@@ -292,7 +313,7 @@ const mdweArch = ['x64', 'arm64'].includes(process.arch);
 test('under MemoryDenyWriteExecute=yes (systemd\'s seccomp rules) the camera and signing work', {
   skip: noActivate || (!mdweArch && `tests/helpers/mdwe-exec has no rules for ${process.arch}`),
 }, async () => {
-  const home = tempDir();
+  const home = scratch();
   const folder = join(home, 'keys');
   mkdirSync(folder);
   copyFileSync(join(keysDir, 'rsa.p12'), join(folder, 'rsa.p12'));
