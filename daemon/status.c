@@ -8,6 +8,7 @@ struct status {
 	unsigned connections;
 	GQueue requests; /* char *: origins of the requests being served, oldest first */
 	GQueue dialogs;  /* char *: origins of the open dialogs, oldest first */
+	GQueue previews; /* char *: origins of the open camera previews, oldest first */
 	bool camera;
 	bool failed;     /* the last answer was an error */
 	char *last_error;
@@ -99,6 +100,7 @@ struct status *status_new(void)
 	st->context = g_main_context_ref_thread_default();
 	g_queue_init(&st->requests);
 	g_queue_init(&st->dialogs);
+	g_queue_init(&st->previews);
 	g_mutex_init(&st->lock);
 	return st;
 }
@@ -119,6 +121,7 @@ struct status *status_free(struct status *st)
 	g_list_free(waiting);
 	g_queue_clear_full(&st->requests, g_free);
 	g_queue_clear_full(&st->dialogs, g_free);
+	g_queue_clear_full(&st->previews, g_free);
 	g_free(st->last_error);
 	g_main_context_unref(st->context);
 	g_mutex_clear(&st->lock);
@@ -174,6 +177,19 @@ void status_request_finished(struct status *st, const char *origin, const char *
 		g_free(st->last_error);
 		st->last_error = error_text(error);
 	}
+	changed_since(st, &s);
+}
+
+void status_preview(struct status *st, bool open, const char *origin)
+{
+	g_autofree char *text = origin_text(origin);
+	struct snapshot s;
+
+	snapshot_take(st, &s);
+	if (open)
+		g_queue_push_tail(&st->previews, g_steal_pointer(&text));
+	else
+		queue_remove(&st->previews, text);
 	changed_since(st, &s);
 }
 
@@ -314,6 +330,8 @@ const char *status_get_active_origin(const struct status *st)
 		return st->dialogs.head->data;
 	if (st->requests.head)
 		return st->requests.head->data;
+	if (st->previews.head)
+		return st->previews.head->data;
 	return "";
 }
 

@@ -11,6 +11,10 @@
  *   error      the last answer was an error, until the next request
  *   idle       none of these
  *
+ * ActiveOrigin, by the same precedence: the origin of the oldest open
+ * dialog, else of the oldest request being served, else of the oldest
+ * open camera preview, else "".
+ *
  * Threads: status lives on the thread of the GMainContext that was the
  * thread default when status_new() ran (the daemon's main loop). The
  * functions marked "any thread" hand their report to that loop, in order;
@@ -68,6 +72,12 @@ void status_connection_closed(struct status *st);
  * user, or no answer at all (the page left). */
 void status_request_started(struct status *st, const char *origin);
 void status_request_finished(struct status *st, const char *origin, const char *error);
+
+/* A camera preview for origin opened (open) or closed. A preview is not
+ * a request: it leaves State alone (the camera it starts makes State
+ * camera), but while no request or dialog is under way ActiveOrigin
+ * names the page whose preview is open. */
+void status_preview(struct status *st, bool open, const char *origin);
 
 /* The number of pending key requests of remote issuance. */
 void status_set_pending(struct status *st, unsigned n);

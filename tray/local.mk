@@ -23,10 +23,11 @@ tray_qoltanba_tray_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(SYSTEMD_CFLAGS) \
 	-DG_LOG_DOMAIN=\"qoltanba-tray\"
 tray_qoltanba_tray_LDADD = $(GLIB_LIBS) $(SYSTEMD_LIBS)
 
-# Desktop sessions start the tray from here (XDG autostart); under systemd
-# the user unit qoltanba-tray.service may start it instead: a second tray
-# in one session sees the first and exits.
-trayautostartdir = $(sysconfdir)/xdg/autostart
+# Desktop sessions without graphical-session.target start the tray from
+# its XDG autostart entry (configure --with-xdgautostartdir); under
+# systemd, the user unit qoltanba-tray.service (systemd/) starts it. A
+# second tray in one session sees the first and exits.
+trayautostartdir = $(xdgautostartdir)
 dist_trayautostart_DATA = tray/qoltanba-tray.desktop
 EXTRA_DIST += tray/README.md
 

@@ -117,6 +117,15 @@ static void on_menu_activated(enum menu_action action, const char *origin, void 
 		else if (r < 0)
 			g_warning("cannot take %s's permission back: %s", origin, g_strerror(-r));
 		break;
+	case MENU_ACTION_START:
+		r = remote_start(t->remote);
+		if (r == -EALREADY)
+			g_message("qoltanbad is running already");
+		else if (r < 0)
+			g_warning("cannot ask the session bus to start qoltanbad: %s", g_strerror(-r));
+		else
+			g_message("starting qoltanbad");
+		break;
 	case MENU_ACTION_OPEN_LOG:
 		open_log();
 		break;

@@ -19,6 +19,7 @@ enum {
 	ID_SITES_HINT,
 	ID_SITES_NONE,
 	ID_SITES_NOT_RUNNING,
+	ID_START,
 	ID_LOG,
 	ID_SEPARATOR_BOTTOM,
 	ID_QUIT,
@@ -74,14 +75,18 @@ static const struct site *site_by_id(const struct menu *m, int32_t id)
 /* The ids of id's children, in order. */
 static GArray *children_of(const struct menu *m, int32_t id)
 {
-	static const int32_t top[] = {
-		ID_SUMMARY, ID_SEPARATOR_TOP, ID_SITES, ID_LOG, ID_SEPARATOR_BOTTOM, ID_QUIT,
-	};
+	static const int32_t head[] = { ID_SUMMARY, ID_SEPARATOR_TOP };
+	static const int32_t tail[] = { ID_SITES, ID_LOG, ID_SEPARATOR_BOTTOM, ID_QUIT };
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int32_t));
 	int32_t one;
 
 	if (id == ID_ROOT) {
-		g_array_append_vals(ids, top, G_N_ELEMENTS(top));
+		g_array_append_vals(ids, head, G_N_ELEMENTS(head));
+		if (!m->running) {
+			one = ID_START;
+			g_array_append_val(ids, one);
+		}
+		g_array_append_vals(ids, tail, G_N_ELEMENTS(tail));
 	} else if (id == ID_SITES && !m->running) {
 		one = ID_SITES_NOT_RUNNING;
 		g_array_append_val(ids, one);
@@ -150,6 +155,9 @@ static size_t props_of(const struct menu *m, int32_t id, struct prop ret[PROPS_M
 	case ID_SITES_NOT_RUNNING:
 		label = t->menu_sites_not_running;
 		enabled = false;
+		break;
+	case ID_START:
+		label = t->menu_start;
 		break;
 	case ID_LOG:
 		label = t->menu_log;
@@ -363,6 +371,9 @@ static bool click_of(const struct menu *m, int32_t id, const char *event, struct
 	if (strcmp(event, "clicked") != 0)
 		return false;
 	switch (id) {
+	case ID_START:
+		*ret = (struct click){ MENU_ACTION_START, NULL };
+		return true;
 	case ID_LOG:
 		*ret = (struct click){ MENU_ACTION_OPEN_LOG, NULL };
 		return true;

@@ -3,6 +3,7 @@
  *
  *   <the state in one line>           (disabled)
  *   ───
+ *   Start Qoltanba                    (only while it is not running)
  *   Allowed sites…  ▸  Click a site to take its permission back  (disabled)
  *                      https://egov.kz
  *                      …                  (or "No sites allowed",
@@ -28,6 +29,7 @@
 
 enum menu_action {
 	MENU_ACTION_REVOKE,   /* a site was clicked */
+	MENU_ACTION_START,
 	MENU_ACTION_OPEN_LOG,
 	MENU_ACTION_QUIT,
 };

@@ -22,6 +22,7 @@ struct remote {
 	sd_bus_slot *list_call;
 	sd_bus_slot *revoke_call;
 	sd_bus_slot *quit_call;
+	sd_bus_slot *start_call;
 	bool running; /* the name has an owner and its properties were read */
 	char *state;
 	char *active_origin;
@@ -316,6 +317,7 @@ struct remote *remote_free(struct remote *r)
 	sd_bus_slot_unref(r->list_call);
 	sd_bus_slot_unref(r->revoke_call);
 	sd_bus_slot_unref(r->quit_call);
+	sd_bus_slot_unref(r->start_call);
 	sd_bus_unref(r->bus);
 	g_free(r->state);
 	g_free(r->active_origin);
@@ -397,6 +399,28 @@ static int on_quit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 		g_warning("qoltanbad did not answer Quit: %s", e->message);
 	r->ops->quit_done(r->data);
 	return 0;
+}
+
+static int on_start(sd_bus_message *m, void *data, sd_bus_error *ret_error)
+{
+	struct remote *r = data;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	r->start_call = sd_bus_slot_unref(r->start_call);
+	if (e)
+		g_warning("cannot start qoltanbad: %s", e->message ? e->message : e->name);
+	return 0;
+}
+
+int remote_start(struct remote *r)
+{
+	if (r->running)
+		return -EALREADY;
+	r->start_call = sd_bus_slot_unref(r->start_call);
+	return sd_bus_call_method_async(r->bus, &r->start_call, "org.freedesktop.DBus",
+					"/org/freedesktop/DBus", "org.freedesktop.DBus",
+					"StartServiceByName", on_start, r, "su", REMOTE_NAME,
+					(uint32_t)0);
 }
 
 int remote_quit(struct remote *r)

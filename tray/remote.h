@@ -59,6 +59,12 @@ void remote_get_status(const struct remote *r, struct tray_status *ret);
 int remote_list_sites(struct remote *r);
 /* RevokeOrigin(origin), then list the sites again. Returns as above. */
 int remote_revoke(struct remote *r, const char *origin);
+/* Ask the session bus to start the daemon (StartServiceByName, through
+ * its D-Bus service file; under systemd, qoltanba.service). The daemon
+ * shows up through the usual ops->changed once it owns its name; a
+ * failure is logged. Returns 0, -EALREADY when it runs, or a negative
+ * errno. */
+int remote_start(struct remote *r);
 /* Quit(); ops->quit_done follows. Returns as above: with
  * REMOTE_E_NOT_RUNNING, ops->quit_done does not run. */
 int remote_quit(struct remote *r);

@@ -32,6 +32,7 @@ struct text {
 	const char *menu_sites_hint;
 	const char *menu_sites_none;
 	const char *menu_sites_not_running;
+	const char *menu_start;
 	const char *menu_log;
 	const char *menu_quit;
 };

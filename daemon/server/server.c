@@ -334,6 +334,8 @@ static void open_preview(struct server *srv, struct conn *c, struct lws *wsi)
 		return;
 	}
 	log_info("camera preview for %s: %s", c->origin ? c->origin : "(no origin)", query->str);
+	if (srv->status)
+		status_preview(srv->status, true, c->origin);
 	c->preview = ops_preview_open(&srv->ops, &c->session, query->str, conn_preview_frame,
 				      conn_preview_end, c);
 }
@@ -386,6 +388,8 @@ static void on_closed(struct pss *pss)
 	if (c->preview) {
 		ops_preview_close(c->preview);
 		c->preview = NULL;
+		if (c->server->status)
+			status_preview(c->server->status, false, c->origin);
 	}
 	if (c->call) {
 		/* The answer will never be asked for: drop it and the

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import {
-  rawClient, privateBus, daemonPath, helpersDir, tempDir, assertCleanOutput, WS,
+  pageClient, privateBus, daemonPath, helpersDir, tempDir, assertCleanOutput, WS,
 } from './harness.mjs';
 import { signingDaemon, keysDir, PASSWORD, ORIGIN, b64 } from './signing.mjs';
 
@@ -119,20 +119,7 @@ async function setup({ keys = [], config = {}, home } = {}) {
   };
 }
 
-async function connect(d, origin = ORIGIN) {
-  const c = rawClient(d.url, { origin });
-  await c.opened;
-  assert.equal(await c.next(), '{"result":{"version":"1.4"}}');
-  return {
-    async call(module, method, args, timeoutMs = 30000) {
-      c.send(JSON.stringify({ module, method, args }));
-      return JSON.parse(await c.next(timeoutMs));
-    },
-    send: (module, method, args) => c.send(JSON.stringify({ module, method, args })),
-    close: () => c.close(),
-    closed: () => c.closed(),
-  };
-}
+const connect = (d, origin = ORIGIN) => pageClient(d.url, origin);
 
 const CU = 'kz.gov.pki.knca.commonUtils';
 const BASICS = 'kz.gov.pki.knca.basics';
@@ -251,8 +238,11 @@ test('the camera: State camera during a capture and a preview; consents listed a
   p.on('error', () => {});
   await w.next((s) => s.State === 'camera', 'State camera');
   assert.equal(get().State, 'camera');
+  // No request is in flight: the preview's page is the active origin.
+  assert.equal(get().ActiveOrigin, ORIGIN);
   p.close();
   await w.next((s) => s.State === 'idle', 'State idle');
+  assert.equal(get().ActiveOrigin, '');
 
   // Revoked over D-Bus: the page is asked again.
   assert.equal(call('RevokeOrigin', ORIGIN), true);

@@ -198,6 +198,20 @@ export async function greeted(url, options) {
   return c;
 }
 
+// A page at origin, greeted: call() sends a request and parses its answer.
+export async function pageClient(url, origin, callTimeoutMs = 30000) {
+  const c = await greeted(url, { origin });
+  return {
+    async call(module, method, args, timeoutMs = callTimeoutMs) {
+      c.send(JSON.stringify({ module, method, args }));
+      return JSON.parse(await c.next(timeoutMs));
+    },
+    send: (module, method, args) => c.send(JSON.stringify({ module, method, args })),
+    close: () => c.close(),
+    closed: () => c.closed(),
+  };
+}
+
 // Keep trying for a while: after a close, lws lets go of a socket a
 // moment later, so a freed connection place is not free at once.
 export async function greetedEventually(url, attempts = 50) {

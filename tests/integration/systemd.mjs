@@ -58,14 +58,20 @@ async function until(cond, ms = 10000) {
 // --- the units ------------------------------------------------------------
 
 // The units as make generated them, in a folder of their own, with
-// ExecStart= pointed at the built daemon: verify wants an executable there.
+// ExecStart= pointed at the built programs: verify wants an executable there.
+const trayPath = join(builddir, 'tray', 'qoltanba-tray');
 function unitsForTest() {
-  const service = readFileSync(join(builddir, 'systemd', 'qoltanba.service'), 'utf8');
-  const exec = service.match(/^ExecStart=(\/\S*\/qoltanbad)$/m);
-  assert.ok(exec, `ExecStart= names qoltanbad by an absolute path:\n${service}`);
-  assert.doesNotMatch(service, /@[a-z_]+@/, 'every @variable@ was filled in');
   const dir = scratch('qoltanba-units-');
-  writeFileSync(join(dir, 'qoltanba.service'), service.replace(exec[0], `ExecStart=${daemonPath}`));
+  for (const [unit, program, built] of [
+    ['qoltanba.service', 'qoltanbad', daemonPath],
+    ['qoltanba-tray.service', 'qoltanba-tray', trayPath],
+  ]) {
+    const text = readFileSync(join(builddir, 'systemd', unit), 'utf8');
+    const exec = text.match(new RegExp(`^ExecStart=(/\\S*/${program})$`, 'm'));
+    assert.ok(exec, `${unit}: ExecStart= names ${program} by an absolute path:\n${text}`);
+    assert.doesNotMatch(text, /@[a-z_]+@/, `${unit}: every @variable@ was filled in`);
+    writeFileSync(join(dir, unit), text.replace(exec[0], `ExecStart=${built}`));
+  }
   copyFileSync(join(srcdir, 'systemd', 'qoltanba.socket'), join(dir, 'qoltanba.socket'));
   // Documentation=man:qoltanbad(8) is looked up with man(1): the page
   // from this tree, where man finds it.
@@ -83,10 +89,10 @@ function analyzeUser(verb, args, dir) {
   });
 }
 
-test('systemd-analyze verify: the socket and the service as installed are valid', { skip: noAnalyze }, () => {
+test('systemd-analyze verify: the socket, the service and the tray\'s service as installed are valid', { skip: noAnalyze }, () => {
   const dir = unitsForTest();
   const man = program('man') ? [] : ['--man=no'];
-  const units = [join(dir, 'qoltanba.socket'), join(dir, 'qoltanba.service')];
+  const units = [join(dir, 'qoltanba.socket'), join(dir, 'qoltanba.service'), join(dir, 'qoltanba-tray.service')];
   const r = analyzeUser('verify', [...man, ...units], dir);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '', 'no warning either');
@@ -95,6 +101,11 @@ test('systemd-analyze verify: the socket and the service as installed are valid'
   writeFileSync(units[1], service.replace('ProtectSystem=', 'ProtectSytem='));
   const bad = analyzeUser('verify', [...man, ...units], dir);
   assert.match(bad.stderr, /Unknown key( name)? 'ProtectSytem'/);
+
+  // The tray lives and dies with the graphical session.
+  const tray = readFileSync(units[2], 'utf8');
+  for (const line of ['PartOf=graphical-session.target', 'After=graphical-session.target', 'WantedBy=graphical-session.target'])
+    assert.match(tray, new RegExp(`^${line}$`, 'm'));
 });
 
 test('the sandbox: systemd-analyze security rates the service at most systemd/exposure-max', { skip: noAnalyze }, (t) => {

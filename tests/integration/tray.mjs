@@ -6,16 +6,16 @@
 // language; it follows the daemon's state (camera, password prompt,
 // error), a watcher that restarts, and a daemon that goes and comes back;
 // the menu lists the sites allowed the camera, a click takes one back,
-// "Open log" starts a terminal (or only warns without one), "Quit" stops
+// "Start Qoltanba" has the session bus start the daemon, "Open log" starts a terminal (or only warns without one), "Quit" stops
 // the daemon and the tray; a second tray in the session steps aside.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 import {
-  privateBus, tempDir, helpersDir, daemonPath, assertCleanOutput, rawClient,
+  privateBus, tempDir, helpersDir, daemonPath, assertCleanOutput, pageClient, WS,
 } from './harness.mjs';
 import { signingDaemon, keysDir, ORIGIN } from './signing.mjs';
 
@@ -179,19 +179,7 @@ async function daemonOn(bus, { allowed = [], home = tempDir() } = {}) {
   return d;
 }
 
-async function connect(d, origin = ORIGIN) {
-  const c = rawClient(d.url, { origin });
-  await c.opened;
-  assert.equal(await c.next(), '{"result":{"version":"1.4"}}');
-  return {
-    async call(module, method, args, timeoutMs = 60000) {
-      c.send(JSON.stringify({ module, method, args }));
-      return JSON.parse(await c.next(timeoutMs));
-    },
-    send: (module, method, args) => c.send(JSON.stringify({ module, method, args })),
-    close: () => c.close(),
-  };
-}
+const connect = (d, origin = ORIGIN) => pageClient(d.url, origin, 60000);
 
 const CU = 'kz.gov.pki.knca.commonUtils';
 const CAMERA = 'kz.qoltanba.camera';
@@ -211,7 +199,7 @@ test('the icon registers and says the daemon is not running; a second tray steps
   assert.deepEqual(p.ToolTip.slice(2), ['Qoltanba', 'Not running']);
 
   const { root } = await w.layout();
-  assert.deepEqual(labels(root), ['Not running', '(separator)', 'Allowed sites…', 'Open log', '(separator)', 'Quit']);
+  assert.deepEqual(labels(root), ['Not running', '(separator)', 'Start Qoltanba', 'Allowed sites…', 'Open log', '(separator)', 'Quit']);
   assert.equal(root.children[0].props.enabled, false, 'the status line is no button');
   const sites = byLabel(root, 'Allowed sites…');
   assert.equal(sites.props['children-display'], 'submenu');
@@ -227,7 +215,7 @@ test('the icon registers and says the daemon is not running; a second tray steps
   // Open log without any terminal program: a warning, and the tray goes on.
   await w.click(byLabel(root, 'Open log').id);
   await eventually(() => /no terminal program found/.test(tray.stderr), 'the warning about the terminal');
-  assert.equal((await w.layout()).root.children.length, 6);
+  assert.equal((await w.layout()).root.children.length, 7);
   assert.ok(tray.alive());
 
   // Quit without a daemon: the tray goes, and the desktop sees it go.
@@ -237,9 +225,9 @@ test('the icon registers and says the daemon is not running; a second tray steps
 });
 
 test('in Kazakh and Russian, by the locale', LIMIT, async () => {
-  for (const [locale, notRunning, sitesLabel, log, quit] of [
-    ['kk_KZ.UTF-8', 'Іске қосылмаған', 'Рұқсат етілген сайттар…', 'Журналды ашу', 'Шығу'],
-    ['ru_RU.UTF-8', 'Не запущен', 'Разрешённые сайты…', 'Открыть журнал', 'Выход'],
+  for (const [locale, notRunning, start, sitesLabel, log, quit] of [
+    ['kk_KZ.UTF-8', 'Іске қосылмаған', 'Qoltanba-ны іске қосу', 'Рұқсат етілген сайттар…', 'Журналды ашу', 'Шығу'],
+    ['ru_RU.UTF-8', 'Не запущен', 'Запустить Qoltanba', 'Разрешённые сайты…', 'Открыть журнал', 'Выход'],
   ]) {
     const bus = await newBus();
     const w = await startWatcher(bus.address);
@@ -247,7 +235,7 @@ test('in Kazakh and Russian, by the locale', LIMIT, async () => {
     const reg = await w.next((e) => e.event === 'registered', 'registration');
     assert.equal(tooltipText(reg.props), notRunning);
     const { root } = await w.layout();
-    assert.deepEqual(labels(root), [notRunning, '(separator)', sitesLabel, log, '(separator)', quit]);
+    assert.deepEqual(labels(root), [notRunning, '(separator)', start, sitesLabel, log, '(separator)', quit]);
     await tray.stop();
   }
 });
@@ -281,6 +269,13 @@ test('the icon follows the daemon: camera on for a page, a password prompt, an e
 
   const clip = await recording;
   assert.equal(clip.status, true, JSON.stringify(clip).slice(0, 300));
+  await shown(w, { icon: 'document-sign', status: 'Passive', text: 'Idle\nConnections: 1' });
+
+  // A live preview, with no request in flight: the page is named too.
+  const preview = new WS(`${d.url}/camera/preview?fps=5`, { origin: ORIGIN });
+  preview.on('error', () => {});
+  await shown(w, { ...camera, text: `Camera on for ${ORIGIN}\nConnections: 2` });
+  preview.close();
   await shown(w, { icon: 'document-sign', status: 'Passive', text: 'Idle\nConnections: 1' });
 
   // The password prompt: pinentry waits, the tray says for whom.
@@ -327,6 +322,43 @@ test('the daemon going away and coming back is followed', LIMIT, async () => {
   c.close();
   await d2.stop();
   await tray.stop();
+});
+
+test('Start Qoltanba: the session bus starts the daemon from its service file, and the item goes', LIMIT, async () => {
+  const built = readFileSync(join(dirname(daemonPath), '..', 'systemd', 'kz.qoltanba.Daemon.service'), 'utf8');
+  const home = tempDir();
+  const services = join(home, 'services');
+  mkdirSync(services);
+  writeFileSync(join(home, 'qoltanba.conf'), '[server]\nlisten=127.0.0.1:0\n');
+  writeFileSync(join(services, 'kz.qoltanba.Daemon.service'),
+    built.replace(/^Exec=.*$/m, `Exec=${daemonPath} --config ${join(home, 'qoltanba.conf')}`));
+  const bus = await privateBus({
+    serviceDir: services,
+    env: { HOME: home, XDG_STATE_HOME: join(home, 'state'), XDG_CONFIG_HOME: join(home, 'config') },
+  });
+  cleanups.push(() => bus.stop());
+  // Whatever happens, no daemon the bus started outlives the test.
+  cleanups.push(() => { spawnSync('pkill', ['-f', join(home, 'qoltanba.conf')]); });
+  const w = await startWatcher(bus.address);
+  const tray = startTray(bus.address);
+  await w.next((e) => e.event === 'registered', 'registration');
+  let { root } = await w.layout();
+  // Watching the daemon does not start it.
+  await sleep(300);
+  assert.doesNotMatch(bus.stderr, /Activating service/);
+
+  await w.click(byLabel(root, 'Start Qoltanba').id);
+  await shown(w, { status: 'Passive', text: 'Idle\nConnections: 0' });
+  assert.match(bus.stderr, /Successfully activated service 'kz\.qoltanba\.Daemon'/);
+  assert.match(tray.stderr, /starting qoltanbad/);
+  ({ root } = await w.layout());
+  assert.deepEqual(labels(root), ['Idle', '(separator)', 'Allowed sites…', 'Open log', '(separator)', 'Quit']);
+
+  // Quit stops the daemon the bus started, and the tray.
+  await w.click(byLabel(root, 'Quit').id);
+  await tray.clean();
+  await eventually(() => /qoltanbad: stopping/.test(bus.stderr), 'the daemon stopping');
+  assertCleanOutput(bus.stderr);
 });
 
 test('the menu: the allowed sites, taking one back, the log in a terminal, and Quit', LIMIT, async () => {

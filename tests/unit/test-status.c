@@ -155,6 +155,42 @@ static void test_active_origin(void)
 	status_free(st);
 }
 
+/* A camera preview with nothing else under way names its page; requests
+ * and dialogs come first; a preview leaves State alone. */
+static void test_preview_origin(void)
+{
+	struct status *st = status_new();
+	struct seen seen = { 0 };
+
+	status_set_observer(st, on_changed, &seen);
+	status_preview(st, true, "https://p.kz");
+	g_assert_cmpstr(status_get_active_origin(st), ==, "https://p.kz");
+	g_assert_cmpuint(status_get_state(st), ==, STATUS_STATE_IDLE);
+	g_assert_cmpuint(seen.n, ==, 1);
+	g_assert_cmpuint(seen.calls[0], ==, STATUS_CHANGE_ACTIVE_ORIGIN);
+	status_camera(st, true);
+	run_loop();
+	g_assert_cmpuint(status_get_state(st), ==, STATUS_STATE_CAMERA);
+	g_assert_cmpstr(status_get_active_origin(st), ==, "https://p.kz");
+	status_request_started(st, "https://r.kz");
+	g_assert_cmpstr(status_get_active_origin(st), ==, "https://r.kz");
+	status_request_finished(st, "https://r.kz", NULL);
+	status_preview(st, true, NULL);
+	g_assert_cmpstr(status_get_active_origin(st), ==, "https://p.kz");
+	status_preview(st, false, "https://p.kz");
+	g_assert_cmpstr(status_get_active_origin(st), ==, STATUS_NO_ORIGIN);
+	status_preview(st, false, NULL);
+	g_assert_cmpstr(status_get_active_origin(st), ==, "");
+	/* Closing a preview that is not open changes nothing. */
+	seen.n = 0;
+	status_preview(st, false, "https://p.kz");
+	g_assert_cmpuint(seen.n, ==, 0);
+	status_camera(st, false);
+	run_loop();
+	g_assert_cmpuint(status_get_state(st), ==, STATUS_STATE_IDLE);
+	status_free(st);
+}
+
 /* What goes to D-Bus is valid UTF-8; a long error is cut at a character. */
 static void test_texts(void)
 {
@@ -249,6 +285,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/status/names", test_names);
 	g_test_add_func("/status/request-cycle", test_request_cycle);
 	g_test_add_func("/status/active-origin", test_active_origin);
+	g_test_add_func("/status/preview-origin", test_preview_origin);
 	g_test_add_func("/status/texts", test_texts);
 	g_test_add_func("/status/threads", test_threads);
 	g_test_add_func("/status/free-drops-reports", test_free_drops_reports);

@@ -162,7 +162,7 @@ static void test_tables_complete(void)
 			t->prompting_no_origin, t->camera, t->camera_no_origin, t->error,
 			t->error_no_text, t->other_state, t->connections, t->pending,
 			t->menu_sites, t->menu_sites_hint, t->menu_sites_none,
-			t->menu_sites_not_running, t->menu_log, t->menu_quit,
+			t->menu_sites_not_running, t->menu_start, t->menu_log, t->menu_quit,
 		};
 		const char *const templates[] = {
 			t->busy, t->prompting, t->camera, t->error, t->other_state,
