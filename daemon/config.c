@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <glib.h>
 
+#include "daemon/keystore/tokenmap.h"
+
 static const char *const default_listen[] = { "127.0.0.1:13579", "[::1]:13579", NULL };
 
 /* The portals of Kazakhstan's e-government and NCA RK, which every user
@@ -33,6 +35,7 @@ void config_init(struct config *cfg)
 		.tsa_url = g_strdup(CONFIG_DEFAULT_TSA_URL),
 		.tsa_timeout_s = CONFIG_DEFAULT_TSA_TIMEOUT,
 		.pending_days = CONFIG_DEFAULT_PENDING_DAYS,
+		.tokens = tokenmap_new(),
 	};
 }
 
@@ -50,6 +53,8 @@ void config_clear(struct config *cfg)
 	g_strfreev(cfg->crls);
 	g_free(cfg->tsa_url);
 	g_free(cfg->tsa_policy);
+	tokenmap_free(cfg->tokens);
+	g_free(cfg->tokens_map);
 	*cfg = (struct config){ 0 };
 }
 
@@ -137,6 +142,7 @@ static const struct config_key known_keys[] = {
 	{ "enroll", "pending-days" }, { "server", "idle-exit" },
 	{ "camera", "source" },       { "camera", "device" },
 	{ "testing", "camera-fail-after-frames" },
+	{ "testing", "tokens-map" },
 };
 
 /* "~/x" → $HOME/x; other paths as they are. */
@@ -159,7 +165,8 @@ static char **expand_list(const char *v)
 
 static bool key_known(const char *group, const char *key)
 {
-	if (g_str_equal(group, "tokens"))
+	if (g_str_equal(group, "tokens") || g_str_equal(group, "token-atr") ||
+	    g_str_equal(group, "token-reader"))
 		return true; /* one key per storage type */
 	for (size_t i = 0; i < G_N_ELEMENTS(known_keys); i++)
 		if (g_str_equal(known_keys[i].group, group) && g_str_equal(known_keys[i].key, key))
@@ -172,6 +179,44 @@ static int value_error(char **ret_message, const char *file, const char *group, 
 {
 	*ret_message = g_strdup_printf("%s: [%s] %s=%s: %s", file, group, key, value, expected);
 	return CONFIG_E_VALUE;
+}
+
+/* [token-atr] TYPE=ATR;ATR… or [token-reader] TYPE=NAME;NAME…: the
+ * user's token map entries. */
+static int parse_token_entries(struct config *cfg, char **ret_message, const char *file,
+			       const char *group, const char *key, const char *value)
+{
+	g_auto(GStrv) items = split_list(value);
+	bool atr = g_str_equal(group, "token-atr");
+
+	for (char **i = items; *i; i++) {
+		g_autofree char *types = NULL, *expected = NULL;
+		int r;
+
+		r = atr ? tokenmap_add_atr(cfg->tokens, key, *i, TOKENMAP_USER)
+			: tokenmap_add_reader(cfg->tokens, key, *i, TOKENMAP_USER);
+		switch (r) {
+		case 0:
+			continue;
+		case TOKENMAP_E_TYPE:
+			types = g_strjoinv(", ", (char **)tokenmap_storage_types);
+			expected = g_strdup_printf("unknown storage type %s: expected one of %s", key,
+						   types);
+			break;
+		case TOKENMAP_E_ATR:
+			expected = g_strdup_printf("malformed ATR \"%s\": expected hex bytes such as "
+						   "3B:D5:18, X for any digit, /MASK",
+						   *i);
+			break;
+		default:
+			expected = g_strdup_printf("\"%s\": expected 1 to %d characters of a reader "
+						   "name",
+						   *i, TOKENMAP_READER_MAX);
+			break;
+		}
+		return value_error(ret_message, file, group, key, value, expected);
+	}
+	return 0;
 }
 
 int config_load(struct config *cfg, const char *path, char **ret_message)
@@ -207,7 +252,12 @@ int config_load(struct config *cfg, const char *path, char **ret_message)
 			if (!v)
 				continue;
 			g_strstrip(v);
-			if (g_str_equal(*g, "server") && g_str_equal(*k, "listen")) {
+			if (g_str_equal(*g, "token-atr") || g_str_equal(*g, "token-reader")) {
+				int r = parse_token_entries(cfg, ret_message, file, *g, *k, v);
+
+				if (r != 0)
+					return r;
+			} else if (g_str_equal(*g, "server") && g_str_equal(*k, "listen")) {
 				g_auto(GStrv) l = split_list(v);
 
 				if (!l[0])
@@ -306,6 +356,9 @@ int config_load(struct config *cfg, const char *path, char **ret_message)
 			} else if (g_str_equal(*k, "pending-days")) {
 				if (!parse_uint(v, 1, 3650, &cfg->pending_days))
 					return value_error(ret_message, file, *g, *k, v, "expected 1..3650 days");
+			} else if (g_str_equal(*k, "tokens-map")) {
+				g_free(cfg->tokens_map);
+				cfg->tokens_map = *v ? expand_home(v) : NULL;
 			} else if (g_str_equal(*k, "response-delay-ms")) {
 				if (!parse_uint(v, 0, 600000, &cfg->response_delay_ms))
 					return value_error(ret_message, file, *g, *k, v, "expected 0..600000");

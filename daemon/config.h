@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct tokenmap;
+
 #define CONFIG_DEFAULT_PORT 13579
 #define CONFIG_DEFAULT_MAX_MESSAGE (80u * 1024 * 1024) /* a 50 MB document, base64 + JSON */
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 64
@@ -65,6 +67,11 @@ struct config {
 
 	/* [enroll] */
 	unsigned pending_days;   /* a key request expires this long after it was made */
+
+	/* [token-atr], [token-reader]: the user's token map entries
+	 * (TOKENMAP_USER, daemon/keystore/tokenmap.h); never NULL */
+	struct tokenmap *tokens;
+	char *tokens_map;        /* [testing] tokens-map: the built-in map's file, NULL: installed */
 };
 
 /* Fill *cfg with the built-in defaults. */

@@ -18,6 +18,8 @@ daemon_libqoltanbad_a_SOURCES = \
 	daemon/ops/keys.c \
 	daemon/ops/sign.c \
 	daemon/ops/sign.h \
+	daemon/ops/tokens.c \
+	daemon/ops/tokens.h \
 	daemon/ops/work.h \
 	daemon/server/gate.c \
 	daemon/server/gate.h \
@@ -27,10 +29,11 @@ daemon_libqoltanbad_a_SOURCES = \
 	daemon/server/server.h \
 	$(NULL)
 daemon_libqoltanbad_a_CPPFLAGS = $(AM_CPPFLAGS) $(GLIB_CFLAGS) $(JSONC_CFLAGS) $(GST_CFLAGS) \
-	$(OPENSSL_CFLAGS) $(LWS_CFLAGS) $(SYSTEMD_CFLAGS)
+	$(OPENSSL_CFLAGS) $(LWS_CFLAGS) $(SYSTEMD_CFLAGS) $(PCSC_CFLAGS) $(P11KIT_CFLAGS) \
+	-DQOL_PKGDATADIR=\"$(pkgdatadir)\"
 
 DAEMON_LIBS = daemon/libqoltanbad.a protocol/libqolprotocol.a $(GST_LIBS) \
-	$(LWS_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) $(SYSTEMD_LIBS)
+	$(LWS_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(GLIB_LIBS) $(SYSTEMD_LIBS) $(PCSC_LIBS) $(P11KIT_LIBS)
 
 bin_PROGRAMS += daemon/qoltanbad
 daemon_qoltanbad_SOURCES = daemon/main.c

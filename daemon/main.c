@@ -18,6 +18,7 @@
 
 #include "daemon/bus/bus.h"
 #include "daemon/config.h"
+#include "daemon/ops/tokens.h"
 #include "daemon/server/listen.h"
 #include "daemon/server/localca.h"
 #include "daemon/server/nssdb.h"
@@ -53,6 +54,7 @@ struct daemon {
 	struct server *server;
 	struct status *status; /* what the D-Bus status interface shows */
 	struct bus *bus;       /* NULL without a session bus */
+	struct ops_tokens *tokens; /* which tokens are plugged in (PC/SC) */
 	char *tls_dir;
 	char *tls_cert;
 	char *tls_key;
@@ -305,6 +307,7 @@ int main(int argc, char **argv)
 	d.status = status_new();
 	server_set_status(d.server, d.status);
 	d.bus = bus_new(&d.cfg, d.status, on_bus_quit, &d);
+	d.tokens = ops_tokens_new(&d.cfg);
 	g_unix_signal_add(SIGTERM, on_signal, &d);
 	g_unix_signal_add(SIGINT, on_signal, &d);
 	g_timeout_add_seconds(TLS_CHECK_INTERVAL_S, on_tls_check, &d);
@@ -325,6 +328,7 @@ int main(int argc, char **argv)
 	g_main_loop_run(d.loop);
 	ret = EXIT_SUCCESS;
 out:
+	d.tokens = ops_tokens_free(d.tokens);
 	d.bus = bus_free(d.bus);
 	d.server = server_free(d.server);
 	d.status = status_free(d.status);

@@ -6,6 +6,9 @@ TEST_EXTENSIONS = .mjs
 MJS_LOG_DRIVER = $(LOG_DRIVER)
 MJS_LOG_COMPILER = $(NODE) --test --test-reporter=tap
 
+# PCSCLITE_CSOCK_NAME: the daemons under test do not see the machine's
+# pcscd and the tokens plugged into it (tests/integration/pcsc.mjs brings
+# its own).
 AM_TESTS_ENVIRONMENT = \
 	QOLTANBAD='$(abs_top_builddir)/daemon/qoltanbad'; export QOLTANBAD; \
 	QOL_TEST_DATA='$(abs_top_srcdir)/tests/data'; export QOL_TEST_DATA; \
@@ -19,6 +22,7 @@ AM_TESTS_ENVIRONMENT = \
 	QOL_TESTCA='$(abs_top_builddir)/web/testca/qoltanba-testca'; export QOL_TESTCA; \
 	QOL_PORTAL='$(abs_top_builddir)/web/portal/qoltanba-portal'; export QOL_PORTAL; \
 	QOL_WEB='$(abs_top_srcdir)/web'; export QOL_WEB; \
+	PCSCLITE_CSOCK_NAME='$(abs_top_builddir)/tests/no-pcscd.comm'; export PCSCLITE_CSOCK_NAME; \
 	$(NULL)
 
 check_PROGRAMS += tests/unit/test-gate tests/unit/test-config
@@ -45,6 +49,7 @@ integration_tests += \
 	tests/integration/enroll.mjs \
 	tests/integration/camera.mjs \
 	tests/integration/bus.mjs \
+	tests/integration/pcsc.mjs \
 	tests/integration/tray.mjs \
 	tests/integration/client.mjs \
 	tests/integration/demo-script.mjs \

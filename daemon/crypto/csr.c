@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "daemon/crypto/csr.h"
 #include "daemon/crypto/kzgost.h"
+#include "daemon/crypto/streebog.h"
 
 DEFINE_POINTER_CLEANUP(X509_REQ_free, X509_REQ)
 DEFINE_POINTER_CLEANUP(X509_PUBKEY_free, X509_PUBKEY)
@@ -27,6 +28,8 @@ DEFINE_POINTER_CLEANUP(ASN1_OCTET_STRING_free, ASN1_OCTET_STRING)
 DEFINE_POINTER_CLEANUP(EVP_PKEY_free, EVP_PKEY)
 DEFINE_POINTER_CLEANUP(BIO_free, BIO)
 DEFINE_POINTER_CLEANUP(csr_key_free, struct csr_key)
+DEFINE_POINTER_CLEANUP(X509_ALGOR_free, X509_ALGOR)
+DEFINE_POINTER_CLEANUP(ASN1_BIT_STRING_free, ASN1_BIT_STRING)
 
 static inline void csr_extensions_freep(STACK_OF(X509_EXTENSION) **sk)
 {
@@ -521,22 +524,101 @@ static int extensions_set(X509_REQ *req, const struct csr_subject *s, const char
 	return 0;
 }
 
-static int req_sign(X509_REQ *req, const struct csr_key *k)
+/* Make req's SPKI a copy of pk: algorithm, parameters, key bits. OpenSSL
+ * sets a request's key only from an EVP_PKEY, which a GOST key is not. */
+static int pubkey_copy(X509_PUBKEY *dst, X509_PUBKEY *pk)
 {
-	int ret;
+	ASN1_OBJECT *obj;
+	const ASN1_OBJECT *param_obj;
+	const unsigned char *bits;
+	X509_ALGOR *alg;
+	const void *pval;
+	void *pval_copy = NULL;
+	unsigned char *bits_copy;
+	int len, ptype;
 
-	switch (k->alg) {
-	case CSR_ALG_GOST512:
-		ret = kzgost_spki_set(X509_REQ_get_X509_PUBKEY(req), k->gost_pub);
-		if (ret != 0)
-			return ret;
-		return kzgost_sign_x509_req(req, k->gost);
-	case CSR_ALG_RSA2048:
-		if (!X509_REQ_set_pubkey(req, k->pkey) || X509_REQ_sign(req, k->pkey, EVP_sha256()) <= 0)
-			return -EIO;
-		return 0;
+	if (!X509_PUBKEY_get0_param(&obj, &bits, &len, &alg, pk) || !bits || len <= 0)
+		return -EINVAL;
+	X509_ALGOR_get0(&param_obj, &ptype, &pval, alg);
+	switch (ptype) {
+	case V_ASN1_UNDEF:
+	case V_ASN1_NULL:
+		break;
+	case V_ASN1_OBJECT:
+		pval_copy = OBJ_dup(pval);
+		break;
+	case V_ASN1_BOOLEAN:
+		return -EINVAL;
+	default: /* the string types, SEQUENCE (GOST's parameters) */
+		pval_copy = ASN1_STRING_dup(pval);
+		break;
 	}
-	return -EINVAL;
+	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL && !pval_copy)
+		return -ENOMEM;
+	bits_copy = OPENSSL_memdup(bits, (size_t)len);
+	obj = OBJ_dup(obj);
+	if (!bits_copy || !obj || !X509_PUBKEY_set0_param(dst, obj, ptype, pval_copy, bits_copy, len)) {
+		OPENSSL_free(bits_copy);
+		ASN1_OBJECT_free(obj);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(pval_copy);
+		else
+			ASN1_STRING_free(pval_copy);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The request's signature: AlgorithmIdentifier from sg->alg, the digest
+ * of the CertificationRequestInfo, sg's signature over it. */
+static int req_sign(X509_REQ *req, const struct signer *sg)
+{
+	_cleanup_(X509_ALGOR_freep) X509_ALGOR *alg = X509_ALGOR_new();
+	_cleanup_(csr_openssl_freep) unsigned char *tbs = NULL, *sig = NULL;
+	_cleanup_(ASN1_BIT_STRING_freep) ASN1_BIT_STRING *bits = NULL;
+	ASN1_OBJECT *obj = OBJ_txt2obj(signer_signature_oid(sg->alg), 1);
+	uint8_t md[SIGNER_DIGEST_MAX];
+	size_t md_len = 0, sig_len = 0;
+	int n, ret;
+
+	/* ecdsa-with-SHA256 has no parameters (RFC 5758 §3.2); the others
+	 * NULL, as NCA and OpenSSL write them. */
+	if (!alg || !obj ||
+	    !X509_ALGOR_set0(alg, obj, sg->alg == SIGNER_ALG_ECDSA_SHA256 ? V_ASN1_UNDEF : V_ASN1_NULL,
+			     NULL)) {
+		ASN1_OBJECT_free(obj);
+		return -ENOMEM;
+	}
+	if (!X509_REQ_set1_signature_algo(req, alg))
+		return -ENOMEM;
+	/* i2d_re_X509_REQ_tbs() re-encodes and caches what i2d_X509_REQ()
+	 * writes afterwards: the bytes signed. */
+	n = i2d_re_X509_REQ_tbs(req, &tbs);
+	if (n <= 0)
+		return -EIO;
+	if (sg->alg == SIGNER_ALG_GOST2015_512) {
+		/* KZGOST_E_NO_STREEBOG as csr_build() always said. */
+		ret = streebog512(tbs, (size_t)n, md);
+		md_len = STREEBOG512_SIZE;
+	} else {
+		ret = signer_digest(sg->alg, tbs, (size_t)n, md, &md_len);
+		if (ret > 0)
+			ret = -EIO;
+	}
+	if (ret != 0)
+		return ret;
+	ret = sg->sign_digest(sg->ctx, md, md_len, &sig, &sig_len);
+	if (ret != 0)
+		return ret > 0 ? CSR_E_SIGNER : ret;
+	bits = ASN1_BIT_STRING_new();
+	if (!bits || !ASN1_BIT_STRING_set(bits, sig, (int)sig_len))
+		return -ENOMEM;
+	/* "0 unused bits" said explicitly: otherwise i2d trims trailing zero
+	 * bits and a signature ending in an even byte would change. */
+	bits->flags &= ~0x07;
+	bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	X509_REQ_set0_signature(req, TAKE_PTR(bits));
+	return 0;
 }
 
 static int req_to_pem(X509_REQ *req, char **ret_pem)
@@ -559,15 +641,16 @@ static int req_to_pem(X509_REQ *req, char **ret_pem)
 	return 0;
 }
 
-int csr_build(const struct csr_key *k, const struct csr_subject *s, const char *storage_oid,
-	      char **ret_pem)
+int csr_build_with_signer(X509_PUBKEY *pk, const struct signer *sg, const struct csr_subject *subj,
+			  const char *storage_oid, char **ret_pem)
 {
 	_cleanup_(X509_REQ_freep) X509_REQ *req = NULL;
 	int ret;
 
-	if (!k || !s || !ret_pem)
+	if (!pk || !sg || !sg->sign_digest || (unsigned)sg->alg >= _SIGNER_ALG_MAX || !subj ||
+	    !ret_pem)
 		return -EINVAL;
-	ret = csr_subject_check(s, NULL);
+	ret = csr_subject_check(subj, NULL);
 	if (ret != 0)
 		return ret;
 	req = X509_REQ_new();
@@ -575,13 +658,71 @@ int csr_build(const struct csr_key *k, const struct csr_subject *s, const char *
 		return -ENOMEM;
 	if (!X509_REQ_set_version(req, X509_REQ_VERSION_1))
 		return -ENOMEM;
-	ret = subject_set(req, s);
+	ret = subject_set(req, subj);
 	if (ret == 0)
-		ret = extensions_set(req, s, storage_oid);
+		ret = extensions_set(req, subj, storage_oid);
 	if (ret == 0)
-		ret = req_sign(req, k);
+		ret = pubkey_copy(X509_REQ_get_X509_PUBKEY(req), pk);
+	if (ret == 0)
+		ret = req_sign(req, sg);
 	if (ret == 0)
 		ret = req_to_pem(req, ret_pem);
 	ERR_clear_error();
 	return ret;
+}
+
+/* A csr_key's GOST half as a signer (OpenSSL cannot hold it). */
+static int key_gost_sign_digest(void *ctx, const uint8_t *digest, size_t digest_len,
+				uint8_t **ret_sig, size_t *ret_sig_len)
+{
+	const struct csr_key *k = ctx;
+	uint8_t *sig;
+	int ret;
+
+	if (digest_len != KZGOST_DIGEST_SIZE)
+		return -EINVAL;
+	sig = OPENSSL_malloc(KZGOST_SIGNATURE_SIZE);
+	if (!sig)
+		return -ENOMEM;
+	ret = kzgost_sign(k->gost, digest, sig);
+	if (ret != 0) {
+		OPENSSL_free(sig);
+		return ret < 0 ? ret : SIGNER_E_FAILED;
+	}
+	*ret_sig = sig;
+	*ret_sig_len = KZGOST_SIGNATURE_SIZE;
+	return 0;
+}
+
+int csr_build(const struct csr_key *k, const struct csr_subject *s, const char *storage_oid,
+	      char **ret_pem)
+{
+	_cleanup_(X509_PUBKEY_freep) X509_PUBKEY *pk = NULL;
+	struct signer sg;
+	int ret;
+
+	if (!k || !s || !ret_pem)
+		return -EINVAL;
+	ret = csr_key_spki(k, &pk);
+	if (ret != 0)
+		return ret;
+	switch (k->alg) {
+	case CSR_ALG_GOST512:
+		sg = (struct signer){
+			.alg = SIGNER_ALG_GOST2015_512,
+			.sign_digest = key_gost_sign_digest,
+			.ctx = (void *)k,
+		};
+		break;
+	case CSR_ALG_RSA2048:
+		ret = signer_init_pkey(&sg, k->pkey, NULL);
+		if (ret != 0)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	ret = csr_build_with_signer(pk, &sg, s, storage_oid, ret_pem);
+	/* An in-memory key that fails to sign is an OpenSSL failure. */
+	return ret == CSR_E_SIGNER ? -EIO : ret;
 }

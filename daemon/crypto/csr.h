@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "daemon/crypto/kzgost.h"
+#include "daemon/crypto/signer.h"
 
 enum csr_error {
 	/* The subject breaks a rule of csr_subject_check(). */
@@ -28,6 +29,9 @@ enum csr_error {
 	CSR_E_UNSUPPORTED,
 	/* A PKCS#8 key that does not parse, or a GOST d out of range. */
 	CSR_E_CORRUPT,
+	/* csr_build_with_signer(): the signer refused (a positive SIGNER_E_*;
+	 * a token's signer keeps the reason, e.g. pkcs11_key.sign_error). */
+	CSR_E_SIGNER,
 };
 
 enum csr_algorithm {
@@ -121,6 +125,19 @@ int csr_key_store_extension_new(const char *storage_oid, X509_EXTENSION **ret_ex
  * 34.10-2015 512. *ret_pem: a malloc'd NUL-terminated "CERTIFICATE
  * REQUEST" PEM the caller frees. CSR_E_SUBJECT when s fails
  * csr_subject_check(); -EINVAL for a storage_oid that is not a dotted
- * OID. */
+ * OID. A thin wrapper over csr_build_with_signer(). */
 int csr_build(const struct csr_key *k, const struct csr_subject *s, const char *storage_oid,
 	      char **ret_pem);
+
+/* The same request for a key held elsewhere (a token): pk is the request's
+ * SubjectPublicKeyInfo, copied as it is (GOST in NCA's form); sg signs the
+ * digest of the CertificationRequestInfo, and sg->alg decides the
+ * signature algorithm: sha256WithRSAEncryption (NULL parameters, PKCS#1
+ * v1.5 expected of the signer), ecdsa-with-SHA256 (DER Ecdsa-Sig-Value),
+ * or GOST 34.10-2015 512 (NULL parameters, r ‖ s little-endian). sg->cert
+ * and sg->chain are not used; pk is not checked against the signer (the
+ * caller's test: X509_REQ_verify() or kzgost_x509_req_verify()). Errors as
+ * csr_build(), and CSR_E_SIGNER when sg->sign_digest() returns a positive
+ * SIGNER_E_* (a negative errno from it is passed up). */
+int csr_build_with_signer(X509_PUBKEY *pk, const struct signer *sg, const struct csr_subject *subj,
+			  const char *storage_oid, char **ret_pem);

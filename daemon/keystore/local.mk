@@ -52,3 +52,6 @@ tests_unit_test_keyfilter_CPPFLAGS = $(daemon_libqoltanbad_a_CPPFLAGS) \
 	-DTEST_KEYS_DIR=\"$(keys_test_dir)\"
 tests_unit_test_keyfilter_LDADD = $(DAEMON_LIBS)
 tests_unit_test_keyfilter_DEPENDENCIES = daemon/libqoltanbad.a $(keys_test_stamp)
+
+include daemon/keystore/pcsc.mk
+include daemon/keystore/token.mk

@@ -10,6 +10,7 @@
 #include "daemon/crypto/cades.h"
 #include "daemon/crypto/xmldsig.h"
 #include "daemon/ops/sign.h"
+#include "daemon/ops/tokens.h"
 #include "daemon/ops/work.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -42,13 +43,25 @@ static char *serve_change_locale(struct ops_session *session, const struct proto
 	return proto_reply_common_ok(req, NULL);
 }
 
-static char *serve_get_active_tokens(const struct proto_request *req)
+static char *serve_get_active_tokens(const struct ops_env *env, const struct proto_request *req)
 {
 	_cleanup_(json_object_putp) struct json_object *list = json_object_new_array();
+	g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func(g_free);
 
-	/* The storage types of hardware tokens that are present. File
-	 * storages (PKCS12) are never listed, as in NCALayer. This release
-	 * has no token sources, so the list is empty. */
+	/* The storage types of hardware tokens that are present, as the
+	 * token sources last saw them (no waiting here). File storages
+	 * (PKCS12) are never listed, as in NCALayer. */
+	if (!list)
+		return proto_reply_error(req, PROTO_ERROR_INTERNAL, NULL);
+	ops_active_tokens(env, types);
+	for (guint i = 0; i < types->len; i++) {
+		struct json_object *s = json_object_new_string(g_ptr_array_index(types, i));
+
+		if (!s || json_object_array_add(list, s) < 0) {
+			json_object_put(s);
+			return proto_reply_error(req, PROTO_ERROR_INTERNAL, NULL);
+		}
+	}
 	return proto_reply_common_ok(req, list);
 }
 
@@ -57,7 +70,7 @@ char *ops_commonutils_serve(const struct ops_env *env, struct ops_session *sessi
 {
 	switch (req->method) {
 	case PROTO_METHOD_GET_ACTIVE_TOKENS:
-		return serve_get_active_tokens(req);
+		return serve_get_active_tokens(env, req);
 	case PROTO_METHOD_CHANGE_LOCALE:
 		return serve_change_locale(session, req);
 	case PROTO_METHOD_CREATE_CMS_SIGNATURE_FROM_FILE:

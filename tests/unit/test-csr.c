@@ -21,6 +21,7 @@
 #include "tests/unit/test-enroll.h"
 #include "daemon/crypto/csr.h"
 #include "daemon/crypto/kzgost.h"
+#include "daemon/crypto/signer.h"
 
 #define PERSON_P12 TEST_DATA_DIR "/gost/person-valid-GOST512_d6d1e53515d516a7d95d399b668cf09011bf118d.p12"
 #define PERSON_PEM TEST_DATA_DIR "/nca/person-valid.pem"
@@ -606,6 +607,137 @@ static void test_csr_build_options(void)
 	csr_key_free(k);
 }
 
+/* ---- requests for keys held elsewhere (csr_build_with_signer) ---- */
+
+static X509_PUBKEY *spki_of(EVP_PKEY *key)
+{
+	X509_PUBKEY *pk = NULL;
+
+	g_assert_true(X509_PUBKEY_set(&pk, key));
+	return pk;
+}
+
+/* An ECDSA key in OpenSSL's hands, seen only through a signer and its
+ * SPKI, as a token's key is. */
+static void test_csr_signer_ecdsa(void)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_PUBKEY *pk = spki_of(key);
+	struct signer sg;
+	g_autofree char *pem = NULL;
+	X509_REQ *req;
+	const X509_ALGOR *alg;
+	const ASN1_OBJECT *obj;
+	int ptype = -1;
+
+	g_assert_cmpint(signer_init_pkey(&sg, key, NULL), ==, 0);
+	g_assert_cmpint(csr_build_with_signer(pk, &sg, &person, CSR_STORAGE_OID_PKCS12, &pem), ==, 0);
+	req = req_parse(pem);
+	g_assert_cmpint(X509_REQ_verify(req, X509_REQ_get0_pubkey(req)), ==, 1);
+	g_assert_cmpint(EVP_PKEY_eq(X509_REQ_get0_pubkey(req), key), ==, 1);
+	X509_REQ_get0_signature(req, NULL, &alg);
+	X509_ALGOR_get0(&obj, &ptype, NULL, alg);
+	g_assert_cmpint(OBJ_obj2nid(obj), ==, NID_ecdsa_with_SHA256);
+	g_assert_cmpint(ptype, ==, V_ASN1_UNDEF); /* no parameters (RFC 5758) */
+	X509_REQ_free(req);
+	X509_PUBKEY_free(pk);
+	EVP_PKEY_free(key);
+}
+
+/* csr_build() is csr_build_with_signer() over the in-memory key: for
+ * RSA (deterministic PKCS#1 v1.5) the same bytes. */
+static void test_csr_signer_rsa_same(void)
+{
+	struct csr_key *k = key_new(CSR_ALG_RSA2048);
+	X509_PUBKEY *pk = NULL;
+	struct signer sg;
+	g_autofree char *a = NULL, *b = NULL;
+
+	g_assert_cmpint(csr_key_spki(k, &pk), ==, 0);
+	g_assert_cmpint(signer_init_pkey(&sg, k->pkey, NULL), ==, 0);
+	g_assert_cmpint(csr_build(k, &employee, CSR_STORAGE_OID_PKCS12, &a), ==, 0);
+	g_assert_cmpint(csr_build_with_signer(pk, &sg, &employee, CSR_STORAGE_OID_PKCS12, &b), ==, 0);
+	g_assert_cmpstr(a, ==, b);
+	X509_PUBKEY_free(pk);
+	csr_key_free(k);
+}
+
+struct fake_signer {
+	int ret;
+	int calls;
+	const struct csr_key *gost; /* sign with this key when ret is 0 */
+};
+
+static int fake_sign_digest(void *ctx, const uint8_t *digest, size_t digest_len, uint8_t **ret_sig,
+			    size_t *ret_sig_len)
+{
+	struct fake_signer *f = ctx;
+	uint8_t *sig;
+
+	f->calls++;
+	if (f->ret != 0)
+		return f->ret;
+	g_assert_cmpuint(digest_len, ==, KZGOST_DIGEST_SIZE);
+	sig = OPENSSL_malloc(KZGOST_SIGNATURE_SIZE);
+	g_assert_cmpint(kzgost_sign(f->gost->gost, digest, sig), ==, 0);
+	*ret_sig = sig;
+	*ret_sig_len = KZGOST_SIGNATURE_SIZE;
+	return 0;
+}
+
+/* GOST through a signer (a token's, say), and what happens when the
+ * signer refuses. */
+static void test_csr_signer_gost_and_refusals(void)
+{
+	struct csr_key *k = key_new(CSR_ALG_GOST512);
+	X509_PUBKEY *pk = NULL;
+	struct fake_signer f = { .gost = k };
+	struct signer sg = {
+		.alg = SIGNER_ALG_GOST2015_512,
+		.sign_digest = fake_sign_digest,
+		.ctx = &f,
+	};
+	struct csr_subject bad = person;
+	g_autofree char *pem = NULL;
+	char *none = NULL;
+	X509_REQ *req;
+
+	g_assert_cmpint(csr_key_spki(k, &pk), ==, 0);
+	g_assert_cmpint(csr_build_with_signer(pk, &sg, &person, CSR_STORAGE_OID_PKCS12, &pem), ==, 0);
+	g_assert_cmpint(f.calls, ==, 1);
+	req = req_parse(pem);
+	g_assert_cmpint(kzgost_x509_req_verify(req), ==, 0);
+	{
+		const unsigned char *bits = NULL;
+		int len = 0;
+
+		g_assert_true(X509_PUBKEY_get0_param(NULL, &bits, &len, NULL, X509_REQ_get_X509_PUBKEY(req)));
+		g_assert_cmpint(len, ==, 131);
+		g_assert_cmpmem(bits + 3, 128, k->gost_pub, 128);
+	}
+	X509_REQ_free(req);
+
+	/* The signer refuses (a token pulled out): CSR_E_SIGNER, nothing out. */
+	f.ret = SIGNER_E_FAILED;
+	g_assert_cmpint(csr_build_with_signer(pk, &sg, &person, NULL, &none), ==, CSR_E_SIGNER);
+	f.ret = SIGNER_E_UNSUPPORTED;
+	g_assert_cmpint(csr_build_with_signer(pk, &sg, &person, NULL, &none), ==, CSR_E_SIGNER);
+	f.ret = -ENOMEM;
+	g_assert_cmpint(csr_build_with_signer(pk, &sg, &person, NULL, &none), ==, -ENOMEM);
+	g_assert_null(none);
+	/* A bad subject never reaches the signer. */
+	f.calls = 0;
+	bad.common_name = "";
+	g_assert_cmpint(csr_build_with_signer(pk, &sg, &bad, NULL, &none), ==, CSR_E_SUBJECT);
+	g_assert_cmpint(csr_build_with_signer(NULL, &sg, &person, NULL, &none), ==, -EINVAL);
+	sg.sign_digest = NULL;
+	g_assert_cmpint(csr_build_with_signer(pk, &sg, &person, NULL, &none), ==, -EINVAL);
+	g_assert_cmpint(f.calls, ==, 0);
+	g_assert_null(none);
+	X509_PUBKEY_free(pk);
+	csr_key_free(k);
+}
+
 /* ---- keys ---- */
 
 static void test_key_id(void)
@@ -903,6 +1035,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/csr/request/rsa", test_csr_rsa);
 	g_test_add_func("/csr/request/rsa-openssl-cli", test_csr_rsa_openssl_cli);
 	g_test_add_func("/csr/request/options", test_csr_build_options);
+	g_test_add_func("/csr/request/signer-ecdsa", test_csr_signer_ecdsa);
+	g_test_add_func("/csr/request/signer-rsa-same", test_csr_signer_rsa_same);
+	g_test_add_func("/csr/request/signer-gost-refusals", test_csr_signer_gost_and_refusals);
 	g_test_add_func("/csr/key/id", test_key_id);
 	g_test_add_func("/csr/key/pkcs8-round-trip", test_pkcs8_round_trip);
 	g_test_add_func("/csr/key/pkcs8-refusals", test_pkcs8_refusals);
