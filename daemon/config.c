@@ -17,6 +17,8 @@ static const char *const default_origins[] = {
 
 void config_init(struct config *cfg)
 {
+	g_assert(!tokenmap_storage_types[CONFIG_TOKEN_TYPES] &&
+		 tokenmap_storage_types[CONFIG_TOKEN_TYPES - 1]);
 	*cfg = (struct config){
 		.listen = g_strdupv((char **)default_listen),
 		.max_message = CONFIG_DEFAULT_MAX_MESSAGE,
@@ -55,6 +57,8 @@ void config_clear(struct config *cfg)
 	g_free(cfg->tsa_policy);
 	tokenmap_free(cfg->tokens);
 	g_free(cfg->tokens_map);
+	for (size_t i = 0; i < CONFIG_TOKEN_TYPES; i++)
+		g_free(cfg->token_modules[i]);
 	*cfg = (struct config){ 0 };
 }
 
@@ -62,6 +66,21 @@ void config_set_listen(struct config *cfg, char **listen)
 {
 	g_strfreev(cfg->listen);
 	cfg->listen = g_strdupv(listen);
+}
+
+const char *config_token_module(const struct config *cfg, const char *type)
+{
+	int i = type ? tokenmap_storage_rank(type) : CONFIG_TOKEN_TYPES;
+
+	return i >= 0 && i < CONFIG_TOKEN_TYPES ? cfg->token_modules[i] : NULL;
+}
+
+bool config_has_token_modules(const struct config *cfg)
+{
+	for (size_t i = 0; i < CONFIG_TOKEN_TYPES; i++)
+		if (cfg->token_modules[i])
+			return true;
+	return false;
 }
 
 unsigned config_idle_exit(const struct config *cfg, bool socket_activated)
@@ -219,6 +238,28 @@ static int parse_token_entries(struct config *cfg, char **ret_message, const cha
 	return 0;
 }
 
+/* [tokens] TYPE=MODULE: a PKCS#11 module file for one storage type. */
+static int parse_token_module(struct config *cfg, char **ret_message, const char *file,
+			      const char *key, const char *value)
+{
+	g_autofree char *types = NULL, *expected = NULL;
+	const char *type = tokenmap_storage_type(key);
+	int i;
+
+	if (!type) {
+		types = g_strjoinv(", ", (char **)tokenmap_storage_types);
+		expected = g_strdup_printf("unknown storage type %s: expected one of %s", key, types);
+		return value_error(ret_message, file, "tokens", key, value, expected);
+	}
+	if (!*value)
+		return value_error(ret_message, file, "tokens", key, value,
+				   "expected the path of a PKCS#11 module (.so)");
+	i = tokenmap_storage_rank(type);
+	g_free(cfg->token_modules[i]);
+	cfg->token_modules[i] = expand_home(value);
+	return 0;
+}
+
 int config_load(struct config *cfg, const char *path, char **ret_message)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -254,6 +295,11 @@ int config_load(struct config *cfg, const char *path, char **ret_message)
 			g_strstrip(v);
 			if (g_str_equal(*g, "token-atr") || g_str_equal(*g, "token-reader")) {
 				int r = parse_token_entries(cfg, ret_message, file, *g, *k, v);
+
+				if (r != 0)
+					return r;
+			} else if (g_str_equal(*g, "tokens")) {
+				int r = parse_token_module(cfg, ret_message, file, *k, v);
 
 				if (r != 0)
 					return r;

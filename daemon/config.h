@@ -8,6 +8,9 @@
 
 struct tokenmap;
 
+/* The token storage types a [tokens] line may name: tokenmap_storage_types[]. */
+#define CONFIG_TOKEN_TYPES 7
+
 #define CONFIG_DEFAULT_PORT 13579
 #define CONFIG_DEFAULT_MAX_MESSAGE (80u * 1024 * 1024) /* a 50 MB document, base64 + JSON */
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 64
@@ -72,6 +75,12 @@ struct config {
 	 * (TOKENMAP_USER, daemon/keystore/tokenmap.h); never NULL */
 	struct tokenmap *tokens;
 	char *tokens_map;        /* [testing] tokens-map: the built-in map's file, NULL: installed */
+
+	/* [tokens] TYPE=MODULE: the PKCS#11 module of each token storage type,
+	 * by the type's position in tokenmap_storage_types[]; NULL: none
+	 * configured (p11-kit's registered modules serve a card of that type
+	 * that PC/SC sees). */
+	char *token_modules[CONFIG_TOKEN_TYPES];
 };
 
 /* Fill *cfg with the built-in defaults. */
@@ -82,6 +91,12 @@ void config_clear(struct config *cfg);
  * which may be absent. An explicit path must exist. On failure returns
  * -ENOMEM or a positive CONFIG_E_* and sets *ret_message (g_free). */
 int config_load(struct config *cfg, const char *path, char **ret_message);
+
+/* The [tokens] module configured for a token storage type, or NULL. */
+const char *config_token_module(const struct config *cfg, const char *type);
+
+/* Is any [tokens] module configured? */
+bool config_has_token_modules(const struct config *cfg);
 
 /* Replace the listen list (the command line's --listen). */
 void config_set_listen(struct config *cfg, char **listen);

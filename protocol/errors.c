@@ -125,6 +125,25 @@ static const struct error_form {
 		.invoker_code = "UI_UNAVAILABLE",
 		.sentence = "Qoltanba cannot ask the user: no dialog program works.",
 	},
+	/* Keys on tokens (ours: NCALayer shows these in its own dialogs). */
+	[PROTO_ERROR_TOKEN_LOCKED] = {
+		.common_key = "token.locked",
+		.common_detail = true,
+		.invoker_code = "TOKEN_LOCKED",
+		.sentence = "The token's PIN is blocked: it was entered wrong too many times.",
+	},
+	[PROTO_ERROR_TOKEN_REMOVED] = {
+		.common_key = "token.removed",
+		.common_detail = true,
+		.invoker_code = "TOKEN_REMOVED",
+		.sentence = "The token was removed during the operation.",
+	},
+	[PROTO_ERROR_TOKEN_BUSY] = {
+		.common_key = "token.busy",
+		.common_detail = true,
+		.invoker_code = "TOKEN_BUSY",
+		.sentence = "The token is in use by another request.",
+	},
 	/* Remote key issuance (our extension). */
 	[PROTO_ERROR_ENROLL_INVALID] = {
 		.common_key = "enroll.invalid",

@@ -315,7 +315,7 @@ enum proto_error {
 	PROTO_ERROR_STORAGE_EMPTY,       /* detail: why no storage of that type is usable */
 	PROTO_ERROR_FILE_NOT_FOUND,      /* detail: the file or folder */
 	PROTO_ERROR_KEYSTORE_CORRUPT,    /* detail: the file */
-	PROTO_ERROR_PASSWORD_WRONG,      /* detail: the file */
+	PROTO_ERROR_PASSWORD_WRONG,      /* detail: the file, or the token */
 	PROTO_ERROR_KEY_UNSUPPORTED,     /* detail: the algorithm */
 	PROTO_ERROR_KEY_MISMATCH,        /* detail: which requirement the key misses */
 	PROTO_ERROR_DATA_INVALID,        /* detail: what is wrong with the data */
@@ -324,6 +324,9 @@ enum proto_error {
 	PROTO_ERROR_TIMESTAMP,           /* detail: why the timestamp service failed */
 	PROTO_ERROR_SIGNING_FAILED,      /* detail: may be NULL */
 	PROTO_ERROR_UI_UNAVAILABLE,      /* detail: why the user cannot be asked */
+	PROTO_ERROR_TOKEN_LOCKED,        /* detail: the token; its PIN is blocked */
+	PROTO_ERROR_TOKEN_REMOVED,       /* detail: the token; gone during the operation */
+	PROTO_ERROR_TOKEN_BUSY,          /* detail: the token; another request uses it */
 	/* Remote key issuance: */
 	PROTO_ERROR_ENROLL_INVALID,      /* detail: which argument is wrong and why */
 	PROTO_ERROR_KEYGEN_FAILED,       /* detail: why no key or request was made */

@@ -50,6 +50,7 @@ integration_tests += \
 	tests/integration/camera.mjs \
 	tests/integration/bus.mjs \
 	tests/integration/pcsc.mjs \
+	tests/integration/token.mjs \
 	tests/integration/tray.mjs \
 	tests/integration/client.mjs \
 	tests/integration/demo-script.mjs \
@@ -72,6 +73,7 @@ EXTRA_DIST += \
 	$(integration_tests) \
 	tests/integration/harness.mjs \
 	tests/integration/signing.mjs \
+	tests/integration/softhsm.mjs \
 	tests/unit/test-util.h \
 	tests/unit/test-enroll.h \
 	tests/data/recorded-exchanges.json \

@@ -4,20 +4,27 @@
 #include <string.h>
 
 #include "daemon/ops/sign.h"
+#include "daemon/ops/tokens.h"
 #include "daemon/ops/work.h"
 #include "util/cleanup.h"
 
 DEFINE_POINTER_CLEANUP(prompter_free, struct prompter)
 
-/* This release reads PKCS#12 files only: the page must allow them. */
-static bool storages_allow_files(const struct proto_sign_args *a)
+/* The storage to sign with among the page's allowedStorages: key files
+ * when the page allows them (absent or null allows all), else the first
+ * token type in the page's order that has a source (a configured module
+ * or a card present); NULL when none is usable. */
+static const char *storage_choose(const struct config *cfg, const struct proto_sign_args *a)
 {
 	if (a->storages_all)
-		return true;
+		return "PKCS12";
 	for (size_t i = 0; i < a->storages.n; i++)
 		if (strcmp(a->storages.v[i], "PKCS12") == 0)
-			return true;
-	return false;
+			return "PKCS12";
+	for (size_t i = 0; i < a->storages.n; i++)
+		if (ops_token_has_source(cfg, a->storages.v[i]))
+			return a->storages.v[i];
+	return NULL;
 }
 
 static char *work_sign(struct ops_work *w, const struct proto_sign_args *a)
@@ -58,10 +65,11 @@ static char *work_sign(struct ops_work *w, const struct proto_sign_args *a)
 		s.format = SIGN_FORMAT_RAW;
 		break;
 	}
-	if (!storages_allow_files(a))
+	s.storage = storage_choose(w->env->cfg, a);
+	if (!s.storage)
 		return proto_reply_error(w->req, PROTO_ERROR_STORAGE_EMPTY,
-					 "none of the allowed storages is available: this release "
-					 "reads PKCS12 key files only");
+					 "none of the allowed storages is available: PKCS12 is not "
+					 "allowed and no token of the allowed types is connected");
 	if (a->chain_given) {
 		size_t bad = 0;
 

@@ -1,6 +1,7 @@
 /* kz.gov.pki.knca.commonUtils: NCALayer's positional-argument module.
- * getActiveTokens and changeLocale are answered on the loop; the methods
- * that ask the user or sign run on a worker (ops_commonutils_work). */
+ * changeLocale is answered on the loop, and getActiveTokens too unless
+ * PKCS#11 modules are configured (it asks them then); the methods that
+ * ask the user or sign run on a worker (ops_commonutils_work). */
 #include <glib.h>
 #include <json-c/json.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #include "util/log.h"
 
 DEFINE_POINTER_CLEANUP(json_object_put, struct json_object)
-DEFINE_POINTER_CLEANUP(pkcs12_key_free, struct pkcs12_key)
+DEFINE_POINTER_CLEANUP(ops_key_free, struct ops_key)
 DEFINE_POINTER_CLEANUP(prompter_free, struct prompter)
 
 /* NCALayer takes "kz" for Kazakh as well as "kk". */
@@ -48,9 +49,10 @@ static char *serve_get_active_tokens(const struct ops_env *env, const struct pro
 	_cleanup_(json_object_putp) struct json_object *list = json_object_new_array();
 	g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func(g_free);
 
-	/* The storage types of hardware tokens that are present, as the
-	 * token sources last saw them (no waiting here). File storages
-	 * (PKCS12) are never listed, as in NCALayer. */
+	/* The storage types of hardware tokens that are present: PC/SC as
+	 * it last saw them, and the configured modules' slots (asked now,
+	 * which is why this runs on a worker then). File storages (PKCS12)
+	 * are never listed, as in NCALayer. */
 	if (!list)
 		return proto_reply_error(req, PROTO_ERROR_INTERNAL, NULL);
 	ops_active_tokens(env, types);
@@ -104,8 +106,11 @@ static const bool needs_worker[_PROTO_METHOD_MAX] = {
 	[PROTO_METHOD_CAMERA_REVOKE_CONSENT] = true,
 };
 
-bool ops_method_needs_worker(enum proto_method method)
+bool ops_method_needs_worker(const struct ops_env *env, enum proto_method method)
 {
+	/* C_GetSlotList may block: not on the loop. */
+	if (method == PROTO_METHOD_GET_ACTIVE_TOKENS)
+		return config_has_token_modules(env->cfg);
 	return (unsigned)method < _PROTO_METHOD_MAX && needs_worker[method];
 }
 
@@ -136,7 +141,7 @@ static char *cert_pem(X509 *cert)
 
 /* getKeyInfo's answer: the chosen key's certificate, field formats as
  * PROTOCOL.md lists them. */
-static struct json_object *key_info_object(const struct pkcs12_key *key)
+static struct json_object *key_info_object(const struct ops_key *key)
 {
 	_cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
 	g_autofree char *pem = cert_pem(key->cert);
@@ -166,15 +171,18 @@ static struct json_object *key_info_object(const struct pkcs12_key *key)
 
 static char *work_get_key_info(struct ops_work *w, struct prompter *p)
 {
-	_cleanup_(pkcs12_key_freep) struct pkcs12_key *key = NULL;
+	_cleanup_(ops_key_freep) struct ops_key *key = NULL;
 	_cleanup_(json_object_putp) struct json_object *info = NULL;
-	char *reply = ops_check_storage(w->req, proto_arg_string(w->req, 0));
+	const char *storage = proto_arg_string(w->req, 0);
+	char *reply = ops_check_storage(w->env->cfg, w->req, storage);
 
 	if (reply)
 		return reply;
 	/* Any key, expired or revoked too: the page only learns which key
-	 * the user has, nothing is signed. */
-	reply = ops_open_key(w, p, prompter_text(p, "show which key you use"), NULL, NULL, &key);
+	 * the user has, nothing is signed. On a token: the first key with a
+	 * certificate, after the PIN, as for signing. */
+	reply = ops_open_key(w, p, storage, prompter_text(p, "show which key you use"), NULL, NULL,
+			     &key);
 	if (reply)
 		return reply;
 	info = key_info_object(key);
@@ -271,6 +279,8 @@ char *ops_commonutils_work(struct ops_work *w)
 		prompter_new(w->env->cfg, w->origin, w->locale, w->cancel);
 
 	switch (w->req->method) {
+	case PROTO_METHOD_GET_ACTIVE_TOKENS:
+		return serve_get_active_tokens(w->env, w->req);
 	case PROTO_METHOD_GET_KEY_INFO:
 		return work_get_key_info(w, p);
 	case PROTO_METHOD_SHOW_FILE_CHOOSER:

@@ -238,9 +238,13 @@ static char *work_generate_csr(struct ops_work *w)
 
 	if (proto_csr_args_get(w->req, &a) < 0)
 		return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
-	reply = ops_check_storage(w->req, a.storage);
+	reply = ops_check_storage(w->env->cfg, w->req, a.storage);
 	if (reply)
 		return reply;
+	if (strcmp(a.storage, "PKCS12") != 0)
+		return proto_reply_error(w->req, PROTO_ERROR_STORAGE_EMPTY,
+					 "this release makes keys in PKCS12 key files only, not on "
+					 "tokens");
 	{
 		const struct csr_subject subject = csr_subject_of(&a.subject);
 

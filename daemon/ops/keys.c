@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/pkcs12.h>
 
+#include "daemon/ops/tokens.h"
 #include "daemon/ops/work.h"
 #include "util/log.h"
 
@@ -145,7 +146,8 @@ char *ops_describe_docs(const struct ops_docs *docs, bool digests, bool xml)
 	return g_string_free(s, FALSE);
 }
 
-char *ops_check_storage(const struct proto_request *req, const char *storage)
+char *ops_check_storage(const struct config *cfg, const struct proto_request *req,
+			const char *storage)
 {
 	if (!storage || !*storage)
 		return proto_reply_error(req, PROTO_ERROR_STORAGE_NAME_EMPTY, NULL);
@@ -154,11 +156,48 @@ char *ops_check_storage(const struct proto_request *req, const char *storage)
 	if (strcmp(storage, "JKS") == 0)
 		return proto_reply_error(req, PROTO_ERROR_STORAGE_EMPTY,
 					 "JKS key stores are not supported: use a PKCS#12 file");
-	for (const char *const *t = token_storages; *t; t++)
-		if (strcmp(storage, *t) == 0)
-			return proto_reply_error(req, PROTO_ERROR_STORAGE_EMPTY,
-						 "no token of this type is connected");
+	for (const char *const *t = token_storages; *t; t++) {
+		if (strcmp(storage, *t) != 0)
+			continue;
+		if (ops_token_has_source(cfg, storage))
+			return NULL;
+		return proto_reply_error(req, PROTO_ERROR_STORAGE_EMPTY,
+					 "no token of this type is connected");
+	}
 	return proto_reply_error(req, PROTO_ERROR_STORAGE_UNKNOWN, storage);
+}
+
+struct ops_key *ops_key_free(struct ops_key *key)
+{
+	if (!key)
+		return NULL;
+	pkcs12_key_free(key->p12);
+	/* The key borrows its session: the key first, then the session
+	 * (C_Logout, C_CloseSession). */
+	pkcs11_key_free(key->p11);
+	pkcs11_session_free(key->session);
+	g_free(key->token);
+	g_free(key);
+	return NULL;
+}
+
+char *ops_key_sign_error(struct ops_work *w, const struct ops_key *key)
+{
+	if (!key->p11)
+		return NULL;
+	switch (key->p11->sign_error) {
+	case PKCS11_E_REMOVED:
+		log_notice("%s: the token %s was removed while signing",
+			   w->origin ? w->origin : "(no origin)", key->token);
+		return proto_reply_error(w->req, PROTO_ERROR_TOKEN_REMOVED, key->token);
+	case PKCS11_E_LOGIN_REQUIRED:
+		log_notice("%s: the token %s logged out while signing",
+			   w->origin ? w->origin : "(no origin)", key->token);
+		return proto_reply_error(w->req, PROTO_ERROR_SIGNING_FAILED,
+					 "the token ended the login");
+	default:
+		return NULL;
+	}
 }
 
 char *ops_filter_from_config(struct ops_work *w, struct keyfilter *f)
@@ -238,8 +277,9 @@ static char *read_key_file(struct ops_work *w, const char *path, GBytes **ret)
 	return NULL;
 }
 
-char *ops_open_key(struct ops_work *w, struct prompter *p, const char *purpose,
-		   const char *content, const struct keyfilter *f, struct pkcs12_key **ret_key)
+static char *open_file_key(struct ops_work *w, struct prompter *p, const char *purpose,
+			   const char *content, const struct keyfilter *f,
+			   struct pkcs12_key **ret_key)
 {
 	g_autofree char *path = NULL, *message = NULL, *description = NULL, *base = NULL;
 	g_autofree char *error = NULL;
@@ -308,6 +348,32 @@ char *ops_open_key(struct ops_work *w, struct prompter *p, const char *purpose,
 			return proto_reply_error(w->req, PROTO_ERROR_KEY_MISMATCH,
 						 keyfilter_miss_text(miss));
 		}
+	}
+	*ret_key = key;
+	return NULL;
+}
+
+char *ops_open_key(struct ops_work *w, struct prompter *p, const char *storage,
+		   const char *purpose, const char *content, const struct keyfilter *f,
+		   struct ops_key **ret_key)
+{
+	struct pkcs12_key *p12 = NULL;
+	struct ops_key *key;
+	char *reply;
+
+	if (storage && strcmp(storage, "PKCS12") != 0)
+		return ops_open_token_key(w, p, storage, purpose, content, f, ret_key);
+	reply = open_file_key(w, p, purpose, content, f, &p12);
+	if (reply)
+		return reply;
+	key = g_new0(struct ops_key, 1);
+	key->p12 = p12;
+	key->alias = p12->alias;
+	key->cert = p12->cert;
+	key->chain = p12->chain;
+	if (pkcs12_key_signer(p12, &key->signer) != 0) {
+		ops_key_free(key);
+		return proto_reply_error(w->req, PROTO_ERROR_KEY_UNSUPPORTED, p12->alias);
 	}
 	*ret_key = key;
 	return NULL;

@@ -181,7 +181,7 @@ struct ops_call *ops_serve(const struct ops_env *env, struct ops_session *sessio
 		.delay_ms = env->cfg->response_delay_ms,
 	};
 
-	if (ops_method_needs_worker(req->method)) {
+	if (ops_method_needs_worker(env, req->method)) {
 		struct ops_work *w = g_new0(struct ops_work, 1);
 		GTask *task;
 

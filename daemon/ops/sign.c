@@ -14,7 +14,7 @@
 #include "util/log.h"
 
 DEFINE_POINTER_CLEANUP(json_object_put, struct json_object)
-DEFINE_POINTER_CLEANUP(pkcs12_key_free, struct pkcs12_key)
+DEFINE_POINTER_CLEANUP(ops_key_free, struct ops_key)
 
 /* The timestamp hook's state: which service, and what went wrong. */
 struct tsa_ctx {
@@ -87,17 +87,22 @@ static char *check_xml(struct ops_work *w, const struct ops_doc *d)
 	}
 }
 
-static char *sign_error(struct ops_work *w, int r, const char *what)
+static char *sign_error(struct ops_work *w, const struct ops_key *key, int r, const char *what)
 {
+	char *reply = ops_key_sign_error(w, key);
+
+	if (reply)
+		return reply;
 	log_error("%s: %s", what, r < 0 ? g_strerror(-r) : "the key failed to sign");
 	if (r == -ENOMEM || r == -EINVAL || r == -EOVERFLOW)
 		return proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
 	return proto_reply_error(w->req, PROTO_ERROR_SIGNING_FAILED, NULL);
 }
 
-static char *sign_cms(struct ops_work *w, const struct signer *sg, const struct sign_request *s,
+static char *sign_cms(struct ops_work *w, const struct ops_key *key, const struct sign_request *s,
 		      const struct ops_doc *d, struct tsa_ctx *tsa, char **ret)
 {
+	const struct signer *sg = &key->signer;
 	bool pem = w->req->module == PROTO_MODULE_BASICS;
 	struct cades_options o = {
 		.attached = s->attached,
@@ -126,16 +131,17 @@ static char *sign_cms(struct ops_work *w, const struct signer *sg, const struct 
 	case CADES_E_UNSUPPORTED:
 		return proto_reply_error(w->req, PROTO_ERROR_KEY_UNSUPPORTED, alg_name(sg->alg));
 	default:
-		return sign_error(w, r, "CMS");
+		return sign_error(w, key, r, "CMS");
 	}
 	*ret = pem ? cades_pem(der, len) : cades_base64(der, len);
 	free(der);
 	return *ret ? NULL : proto_reply_error(w->req, PROTO_ERROR_INTERNAL, NULL);
 }
 
-static char *sign_xml(struct ops_work *w, const struct signer *sg, const struct sign_request *s,
+static char *sign_xml(struct ops_work *w, const struct ops_key *key, const struct sign_request *s,
 		      const struct ops_doc *d, char **ret)
 {
+	const struct signer *sg = &key->signer;
 	struct xmldsig_options o = {
 		.tbs_xpath = s->tbs_xpath,
 		.parent_xpath = s->parent_xpath,
@@ -157,15 +163,16 @@ static char *sign_xml(struct ops_work *w, const struct signer *sg, const struct 
 	case XMLDSIG_E_UNSUPPORTED:
 		return proto_reply_error(w->req, PROTO_ERROR_KEY_UNSUPPORTED, alg_name(sg->alg));
 	default:
-		return sign_error(w, r, "XMLDSig");
+		return sign_error(w, key, r, "XMLDSig");
 	}
 }
 
 /* raw: the signature value alone, base64: PKCS#1 v1.5 for RSA, DER
  * Ecdsa-Sig-Value for ECDSA, r‖s little-endian for GOST. */
-static char *sign_raw(struct ops_work *w, const struct signer *sg, const struct sign_request *s,
+static char *sign_raw(struct ops_work *w, const struct ops_key *key, const struct sign_request *s,
 		      const struct ops_doc *d, char **ret)
 {
+	const struct signer *sg = &key->signer;
 	uint8_t md[SIGNER_DIGEST_MAX];
 	size_t md_len = signer_digest_size(sg->alg);
 	uint8_t *sig = NULL;
@@ -185,7 +192,7 @@ static char *sign_raw(struct ops_work *w, const struct signer *sg, const struct 
 	}
 	r = sg->sign_digest(sg->ctx, md, md_len, &sig, &sig_len);
 	if (r != 0)
-		return sign_error(w, r, "raw signature");
+		return sign_error(w, key, r, "raw signature");
 	*ret = g_base64_encode(sig, sig_len);
 	OPENSSL_free(sig);
 	return NULL;
@@ -229,16 +236,16 @@ static char *answer(struct ops_work *w, const struct sign_request *s, const stru
 
 static char *sign_all(struct ops_work *w, struct prompter *p, struct sign_request *s)
 {
-	_cleanup_(pkcs12_key_freep) struct pkcs12_key *key = NULL;
+	_cleanup_(ops_key_freep) struct ops_key *key = NULL;
 	_cleanup_(json_object_putp) struct json_object *list = NULL;
 	g_autofree char *content = NULL, *purpose = NULL;
 	struct tsa_ctx tsa_ctx = { .cfg = w->env->cfg };
 	bool timestamp = false;
-	struct signer sg;
+	const struct signer *sg;
 	char *reply;
 
 	if (s->storage) {
-		reply = ops_check_storage(w->req, s->storage);
+		reply = ops_check_storage(w->env->cfg, w->req, s->storage);
 		if (reply)
 			return reply;
 	}
@@ -262,12 +269,11 @@ static char *sign_all(struct ops_work *w, struct prompter *p, struct sign_reques
 
 	content = ops_describe_docs(&s->docs, s->digested, s->format == SIGN_FORMAT_XML);
 	purpose = g_strdup_printf(prompter_text(p, "sign %u document(s)"), (unsigned)s->docs.n);
-	reply = ops_open_key(w, p, purpose, content, &s->filter, &key);
+	reply = ops_open_key(w, p, s->storage, purpose, content, &s->filter, &key);
 	if (reply)
 		return reply;
-	if (pkcs12_key_signer(key, &sg) != 0)
-		return proto_reply_error(w->req, PROTO_ERROR_KEY_UNSUPPORTED, key->alias);
-	tsa_ctx.alg = sg.alg;
+	sg = &key->signer;
+	tsa_ctx.alg = sg->alg;
 
 	list = json_object_new_array();
 	for (size_t i = 0; i < s->docs.n; i++) {
@@ -279,13 +285,13 @@ static char *sign_all(struct ops_work *w, struct prompter *p, struct sign_reques
 		}
 		switch (s->format) {
 		case SIGN_FORMAT_CMS:
-			reply = sign_cms(w, &sg, s, &s->docs.v[i], timestamp ? &tsa_ctx : NULL, &one);
+			reply = sign_cms(w, key, s, &s->docs.v[i], timestamp ? &tsa_ctx : NULL, &one);
 			break;
 		case SIGN_FORMAT_XML:
-			reply = sign_xml(w, &sg, s, &s->docs.v[i], &one);
+			reply = sign_xml(w, key, s, &s->docs.v[i], &one);
 			break;
 		case SIGN_FORMAT_RAW:
-			reply = sign_raw(w, &sg, s, &s->docs.v[i], &one);
+			reply = sign_raw(w, key, s, &s->docs.v[i], &one);
 			break;
 		}
 		if (reply) {
@@ -297,8 +303,8 @@ static char *sign_all(struct ops_work *w, struct prompter *p, struct sign_reques
 	}
 	g_free(tsa_ctx.message);
 	log_info("%s: signed %zu document(s) with key %s (%s)",
-		 w->origin ? w->origin : "(no origin)", s->docs.n, key->alias, alg_name(sg.alg));
-	return answer(w, s, &sg, list);
+		 w->origin ? w->origin : "(no origin)", s->docs.n, key->alias, alg_name(sg->alg));
+	return answer(w, s, sg, list);
 }
 
 void sign_request_clear(struct sign_request *s)

@@ -18,7 +18,9 @@ enum sign_timestamp {
 
 struct sign_request {
 	enum sign_format format;
-	const char *storage;   /* commonUtils' storage argument; NULL: checked by the caller */
+	/* commonUtils' storage argument, or basics' choice among
+	 * allowedStorages; checked by sign_run(). NULL: PKCS12. */
+	const char *storage;
 	struct ops_docs docs;  /* taken: sign_run() clears it */
 	bool attached;         /* CMS: content inside */
 	bool digested;         /* CMS, raw: the documents are digests */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "daemon/keystore/pcsc.h"
+#include "daemon/keystore/pkcs11.h"
 #include "daemon/keystore/tokenmap.h"
 #include "daemon/ops/ops.h"
 #include "util/log.h"
@@ -16,8 +17,25 @@ struct ops_tokens {
 	GHashTable *cards;         /* "reader\nATR" → type or "": the cards last logged */
 };
 
-/* The one ops_active_tokens() asks (main loop only). */
+/* The one that logs PC/SC's changes (main loop only). */
 static struct ops_tokens *current;
+
+/* The storage types of the cards PC/SC saw last, for any thread. */
+static GMutex present_lock;
+static char **present;
+
+/* One loaded module per [tokens] module file, and p11-kit's registered
+ * modules, for the daemon's life (see tokens.h). */
+struct token_module {
+	struct pkcs11_module *m; /* NULL: not loaded, or it failed */
+	char *why;               /* the last failure, as logged */
+};
+
+static GMutex modules_lock;
+static GHashTable *modules; /* path → struct token_module */
+static struct pkcs11_module **registered;
+static size_t n_registered;
+static bool registered_loaded;
 
 static void log_service(struct ops_tokens *t, struct pcsc_watcher *w)
 {
@@ -76,12 +94,31 @@ static void log_cards(struct ops_tokens *t, struct pcsc_watcher *w)
 	t->cards = g_steal_pointer(&now);
 }
 
+static void present_set(const char *const *types)
+{
+	g_mutex_lock(&present_lock);
+	g_strfreev(present);
+	present = types ? g_strdupv((char **)types) : NULL;
+	g_mutex_unlock(&present_lock);
+}
+
+static bool present_has(const char *type)
+{
+	bool found;
+
+	g_mutex_lock(&present_lock);
+	found = present && g_strv_contains((const char *const *)present, type);
+	g_mutex_unlock(&present_lock);
+	return found;
+}
+
 static void on_pcsc_changed(struct pcsc_watcher *w, void *data)
 {
 	struct ops_tokens *t = data;
 
 	log_service(t, w);
 	log_cards(t, w);
+	present_set(pcsc_watcher_present(w));
 }
 
 struct ops_tokens *ops_tokens_new(const struct config *cfg)
@@ -117,6 +154,15 @@ struct ops_tokens *ops_tokens_free(struct ops_tokens *t)
 	if (current == t)
 		current = NULL;
 	pcsc_watcher_free(t->pcsc);
+	present_set(NULL);
+	/* Sessions still open on a worker hold their module. */
+	g_mutex_lock(&modules_lock);
+	g_clear_pointer(&modules, g_hash_table_unref);
+	pkcs11_modules_free(registered, n_registered);
+	registered = NULL;
+	n_registered = 0;
+	registered_loaded = false;
+	g_mutex_unlock(&modules_lock);
 	g_hash_table_unref(t->cards);
 	g_free(t);
 	return NULL;
@@ -130,15 +176,264 @@ static gint by_rank(gconstpointer a, gconstpointer b)
 	return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x, y);
 }
 
+static void token_module_free(gpointer data)
+{
+	struct token_module *tm = data;
+
+	pkcs11_module_free(tm->m);
+	g_free(tm->why);
+	g_free(tm);
+}
+
+/* The module loaded from path, loading it if it is not (modules_lock
+ * held). NULL when it cannot be loaded: *ret_why is why (borrowed). */
+static struct pkcs11_module *module_get(const char *path, const char **ret_why)
+{
+	struct token_module *tm;
+	char *why = NULL;
+	int r;
+
+	if (!modules)
+		modules = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, token_module_free);
+	tm = g_hash_table_lookup(modules, path);
+	if (!tm) {
+		tm = g_new0(struct token_module, 1);
+		g_hash_table_insert(modules, g_strdup(path), tm);
+	}
+	if (tm->m)
+		return tm->m;
+	r = pkcs11_module_load(path, &tm->m, &why);
+	if (r == 0) {
+		if (tm->why)
+			log_info("PKCS#11: %s loads now", path);
+		g_clear_pointer(&tm->why, g_free);
+		return tm->m;
+	}
+	if (!why)
+		why = g_strdup_printf("%s cannot be loaded: %s", path,
+				      r < 0 ? g_strerror(-r) : "not a usable PKCS#11 module");
+	/* Once per reason: every request tries it again. */
+	if (!tm->why || strcmp(tm->why, why) != 0)
+		log_warning("PKCS#11: %s; trying again at the next request", why);
+	g_free(tm->why);
+	tm->why = why;
+	*ret_why = tm->why;
+	return NULL;
+}
+
+/* p11-kit's registered modules, loaded once (modules_lock held). */
+static void registered_get(void)
+{
+	int r;
+
+	if (registered_loaded)
+		return;
+	r = pkcs11_modules_registered(&registered, &n_registered);
+	if (r != 0) {
+		log_warning("PKCS#11: cannot read p11-kit's module registry (%s)",
+			    r < 0 ? g_strerror(-r) : "its configuration");
+		return;
+	}
+	registered_loaded = true;
+	for (size_t i = 0; i < n_registered; i++)
+		log_debug("PKCS#11: registered module %s (%s)", pkcs11_module_name(registered[i]),
+			  pkcs11_module_path(registered[i]));
+}
+
+/* The module's initialised tokens (a blank slot, such as SoftHSM2's
+ * spare one, is no token to sign with). */
+static int usable_tokens(struct pkcs11_module *m, struct pkcs11_token **ret, size_t *ret_n)
+{
+	struct pkcs11_token *list = NULL;
+	size_t n = 0, k = 0;
+	int r;
+
+	r = pkcs11_module_tokens(m, &list, &n);
+	if (r != 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (!(list[i].flags & PKCS11_TOKEN_UNINITIALIZED))
+			list[k++] = list[i];
+	*ret = list;
+	*ret_n = k;
+	return 0;
+}
+
+bool ops_token_has_source(const struct config *cfg, const char *type)
+{
+	return tokenmap_storage_type(type) && (config_token_module(cfg, type) || present_has(type));
+}
+
+/* A session on one token of m and its keys; need_keys: a token without
+ * any is OPS_TOKEN_E_NONE. */
+static int token_try(struct pkcs11_module *m, const struct pkcs11_token *tok, bool need_keys,
+		     struct pkcs11_session **ret_session, struct pkcs11_keys **ret_keys)
+{
+	struct pkcs11_session *s = NULL;
+	struct pkcs11_keys *keys = NULL;
+	int r;
+
+	r = pkcs11_session_open(m, tok->slot, false, &s);
+	if (r != 0)
+		return r;
+	r = pkcs11_session_keys(s, &keys);
+	if (r == 0 && need_keys && keys->n == 0)
+		r = OPS_TOKEN_E_NONE;
+	if (r != 0) {
+		pkcs11_keys_free(keys);
+		pkcs11_session_free(s);
+		return r;
+	}
+	*ret_session = s;
+	*ret_keys = keys;
+	return 0;
+}
+
+static char *token_why(int r, const char *type)
+{
+	switch (r) {
+	case PKCS11_E_BUSY:
+		return g_strdup("the token is in use by another request");
+	case PKCS11_E_REMOVED:
+	case PKCS11_E_NO_TOKEN:
+		return g_strdup("the token was removed");
+	default:
+		return g_strdup_printf("the %s token cannot be read (%s)", type,
+				       r < 0 ? g_strerror(-r) : "the module refused");
+	}
+}
+
+/* The configured module's token (modules_lock held). */
+static int open_configured(const char *path, const char *type, struct pkcs11_session **ret_session,
+			   struct pkcs11_keys **ret_keys, struct pkcs11_token *ret_token,
+			   char **ret_why)
+{
+	g_autofree struct pkcs11_token *list = NULL;
+	const char *why = NULL;
+	struct pkcs11_module *m;
+	size_t n = 0;
+	int r, first = 0;
+
+	m = module_get(path, &why);
+	if (!m) {
+		*ret_why = g_strdup(why);
+		return PKCS11_E_MODULE;
+	}
+	r = usable_tokens(m, &list, &n);
+	if (r != 0) {
+		*ret_why = token_why(r, type);
+		return r;
+	}
+	if (n == 0) {
+		*ret_why = g_strdup("no token of this type is connected");
+		return OPS_TOKEN_E_NONE;
+	}
+	/* The first token with keys; else the first one, keys or not. */
+	for (size_t i = 0; i < n; i++) {
+		r = token_try(m, &list[i], true, ret_session, ret_keys);
+		if (r == 0) {
+			*ret_token = list[i];
+			return 0;
+		}
+		if (r != OPS_TOKEN_E_NONE && !first)
+			first = r;
+	}
+	r = first ? first : token_try(m, &list[0], false, ret_session, ret_keys);
+	if (r != 0) {
+		*ret_why = token_why(r, type);
+		return r;
+	}
+	*ret_token = list[0];
+	return 0;
+}
+
+/* A registered module's token with keys (modules_lock held). */
+static int open_registered(const char *type, struct pkcs11_session **ret_session,
+			   struct pkcs11_keys **ret_keys, struct pkcs11_token *ret_token,
+			   char **ret_why)
+{
+	int first = 0;
+
+	registered_get();
+	for (size_t k = 0; k < n_registered; k++) {
+		g_autofree struct pkcs11_token *list = NULL;
+		size_t n = 0;
+		int r;
+
+		if (usable_tokens(registered[k], &list, &n) != 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			r = token_try(registered[k], &list[i], true, ret_session, ret_keys);
+			if (r == 0) {
+				*ret_token = list[i];
+				return 0;
+			}
+			if (r != OPS_TOKEN_E_NONE && !first)
+				first = r;
+		}
+	}
+	if (first) {
+		*ret_why = token_why(first, type);
+		return first;
+	}
+	*ret_why = g_strdup_printf("a %s card is connected, but none of the PKCS#11 modules "
+				   "registered with p11-kit has a token with keys: configure its "
+				   "module in [tokens]",
+				   type);
+	return OPS_TOKEN_E_NONE;
+}
+
+int ops_token_open(const struct config *cfg, const char *type, struct pkcs11_session **ret_session,
+		   struct pkcs11_keys **ret_keys, struct pkcs11_token *ret_token, char **ret_why)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	const char *path = config_token_module(cfg, type);
+
+	if (!path && !present_has(type)) {
+		*ret_why = g_strdup("no token of this type is connected");
+		return OPS_TOKEN_E_NONE;
+	}
+	/* Held while the module is loaded and the session opened; the
+	 * session keeps its module when ops_tokens_free() drops ours. */
+	locker = g_mutex_locker_new(&modules_lock);
+	if (path)
+		return open_configured(path, type, ret_session, ret_keys, ret_token, ret_why);
+	return open_registered(type, ret_session, ret_keys, ret_token, ret_why);
+}
+
+/* Does type's configured module have an initialised token now? */
+static bool module_has_token(const char *path)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&modules_lock);
+	g_autofree struct pkcs11_token *list = NULL;
+	struct pkcs11_module *m;
+	const char *why = NULL;
+	size_t n = 0;
+
+	m = module_get(path, &why);
+	return m && usable_tokens(m, &list, &n) == 0 && n > 0;
+}
+
 void ops_active_tokens(const struct ops_env *env, GPtrArray *out)
 {
 	g_autoptr(GPtrArray) found = g_ptr_array_new();
 	const char *previous = NULL;
 
-	if (current && current->pcsc)
-		for (const char *const *p = pcsc_watcher_present(current->pcsc); *p; p++)
-			g_ptr_array_add(found, (gpointer)*p);
-	/* Other sources of present tokens add theirs to found here. */
+	g_mutex_lock(&present_lock);
+	for (char **p = present; p && *p; p++) {
+		const char *type = tokenmap_storage_type(*p);
+
+		if (type)
+			g_ptr_array_add(found, (gpointer)type);
+	}
+	g_mutex_unlock(&present_lock);
+	for (size_t i = 0; tokenmap_storage_types[i]; i++) {
+		const char *type = tokenmap_storage_types[i];
+		const char *path = config_token_module(env->cfg, type);
+
+		if (path && module_has_token(path))
+			g_ptr_array_add(found, (gpointer)type);
+	}
 
 	g_ptr_array_sort(found, by_rank);
 	for (guint i = 0; i < found->len; i++) {

@@ -8,6 +8,7 @@
 
 #include "daemon/crypto/signer.h"
 #include "daemon/keystore/keyfilter.h"
+#include "daemon/keystore/pkcs11.h"
 #include "daemon/keystore/pkcs12.h"
 #include "daemon/ops/ops.h"
 #include "daemon/ui/prompter.h"
@@ -41,8 +42,9 @@ char *ops_enroll_pending_dir(const struct config *cfg);
 /* Send camera on and off to st (NULL: only log them). */
 void ops_camera_watch(struct status *st);
 
-/* Does the method run on a worker (it prompts or signs)? */
-bool ops_method_needs_worker(enum proto_method method);
+/* Does the method run on a worker (it prompts, signs or asks a PKCS#11
+ * module)? */
+bool ops_method_needs_worker(const struct ops_env *env, enum proto_method method);
 
 /* A document to sign, decoded. */
 struct ops_doc {
@@ -67,17 +69,52 @@ bool ops_base64_decode(const char *s, uint8_t **ret, size_t *ret_len);
  * are digests. */
 char *ops_describe_docs(const struct ops_docs *docs, bool digests, bool xml);
 
-/* The storage a commonUtils request names: NULL when it is PKCS12 (the
- * only kind this release serves), else the answer to send. */
-char *ops_check_storage(const struct proto_request *req, const char *storage);
+/* The storage a request names: NULL when it can be served (PKCS12, or a
+ * token type with a source: ops_token_has_source()), else the answer to
+ * send. */
+char *ops_check_storage(const struct config *cfg, const struct proto_request *req,
+			const char *storage);
 
-/* Let the user choose a key file, ask its password (three tries), load
- * it and check it against f (NULL: no requirements). purpose and content
- * go into the prompts. On success returns NULL and *ret_key is the
- * loaded key (pkcs12_key_free()); otherwise returns the answer to send
- * (cancel, wrong password, file errors, filter miss). */
-char *ops_open_key(struct ops_work *w, struct prompter *p, const char *purpose,
-		   const char *content, const struct keyfilter *f, struct pkcs12_key **ret_key);
+/* An opened key, whatever its source: a PKCS#12 file or a token. cert,
+ * chain and alias are the key's own (borrowed from it); signer is ready
+ * to sign. */
+struct ops_key {
+	const char *alias;     /* the file's friendly name; a token key's CKA_LABEL */
+	X509 *cert;
+	STACK_OF(X509) *chain;
+	struct signer signer;
+	/* The source; exactly one of p12 and p11 is set. */
+	struct pkcs12_key *p12;
+	struct pkcs11_key *p11;
+	struct pkcs11_session *session; /* p11's, logged in */
+	char *token;                    /* p11: "<label> (<storage type>)", for messages */
+};
+
+/* Free the key and, for a token, log out and close its session. Accepts
+ * NULL; returns NULL. */
+struct ops_key *ops_key_free(struct ops_key *key);
+
+/* After a signature failed: the answer when the key's source says why
+ * (a token removed: TOKEN_REMOVED), else NULL. */
+char *ops_key_sign_error(struct ops_work *w, const struct ops_key *key);
+
+/* Open the user's key of storage (PKCS12 or a token type that passed
+ * ops_check_storage()) and check it against f (NULL: no requirements).
+ *   PKCS12  the user chooses a key file; its password, three tries
+ *   token   the first key on the token that meets f; the token's PIN,
+ *           three tries, none once the token says its PIN is blocked
+ * purpose and content go into the prompts. On success returns NULL and
+ * *ret_key is the opened key (ops_key_free()); otherwise returns the
+ * answer to send (cancel, wrong password or PIN, file and token errors,
+ * filter miss). */
+char *ops_open_key(struct ops_work *w, struct prompter *p, const char *storage,
+		   const char *purpose, const char *content, const struct keyfilter *f,
+		   struct ops_key **ret_key);
+
+/* ops_open_key() for a token (token-key.c). */
+char *ops_open_token_key(struct ops_work *w, struct prompter *p, const char *storage,
+			 const char *purpose, const char *content, const struct keyfilter *f,
+			 struct ops_key **ret_key);
 
 /* The answer to a prompter error r (PROMPTER_E_*, or negative), with the
  * prompter's message as the detail. */

@@ -71,6 +71,17 @@ static const struct {
 	{ "Wrong password. Tries left: %u.", "Неверный пароль. Осталось попыток: %u.",
 	  "Құпиясөз қате. Қалған әрекет саны: %u." },
 	{ "a local program", "локальная программа", "жергілікті бағдарлама" },
+	/* Keys on tokens. */
+	{ "%s asks you to %s:\n%s\nToken: %s (%s)\nEnter the token's PIN.",
+	  "%s просит вас %s:\n%s\nТокен: %s (%s)\nВведите PIN-код токена.",
+	  "%s сізден %s сұрайды:\n%s\nТокен: %s (%s)\nТокеннің PIN-кодын енгізіңіз." },
+	{ "Wrong PIN.", "Неверный PIN-код.", "PIN-код қате." },
+	{ "Wrong PIN. Few tries are left.", "Неверный PIN-код. Осталось мало попыток.",
+	  "PIN-код қате. Әрекеттер аз қалды." },
+	{ "Wrong PIN. One try is left: another wrong PIN blocks the token.",
+	  "Неверный PIN-код. Осталась одна попытка: следующий неверный PIN-код заблокирует "
+	  "токен.",
+	  "PIN-код қате. Бір әрекет қалды: тағы бір қате PIN-код токенді бұғаттайды." },
 	/* New key files. */
 	{ "%s: choose a folder for the keys", "%s: выберите папку для ключей",
 	  "%s: кілттерге арналған қалтаны таңдаңыз" },

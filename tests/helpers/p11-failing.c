@@ -24,6 +24,9 @@
  *                     refused (CKR_DOMAIN_PARAMS_INVALID)
  *   mode=rsa, or no file: an RSA key whose C_Sign fails with
  *                     CKR_FUNCTION_FAILED
+ *   cert=FILE         a DER certificate shown with the key's CKA_ID
+ *                     (handle 2, a public object, visible before login),
+ *                     so that the daemon's signing path finds the key
  *   log=FILE          C_Initialize, C_Finalize, C_Login, C_Logout,
  *                     C_OpenSession, C_CloseSession and C_GenerateKeyPair
  *                     append their names and a newline to FILE
@@ -55,6 +58,8 @@ int p11_noentry(void)
 #define PIN        "4321"
 #define PIN_TRIES  3
 #define KEY_HANDLE 1
+#define CERT_HANDLE 2
+#define CERT_MAX 8192
 #define MAX_SESSIONS 8
 
 enum mode { MODE_RSA, MODE_REMOVED, MODE_GOST };
@@ -67,15 +72,20 @@ static struct {
 	int tries_left;
 	bool open[MAX_SESSIONS + 1]; /* by handle, 1…MAX_SESSIONS */
 	bool finding[MAX_SESSIONS + 1];
-	bool found[MAX_SESSIONS + 1];
+	unsigned pending[MAX_SESSIONS + 1]; /* the search's objects not handed out: 1 << handle */
 	bool signing[MAX_SESSIONS + 1];
 	unsigned char digest[64], signature[128];
 	bool have_digest, have_signature;
 	char log[1024];
+	unsigned char cert[CERT_MAX];
+	unsigned long cert_len; /* 0: no certificate */
 	int calls; /* callers inside token and slot listings right now */
 } st;
 
-static const CK_OBJECT_CLASS key_class = CKO_PRIVATE_KEY;
+static const CK_OBJECT_CLASS key_class = CKO_PRIVATE_KEY, cert_class = CKO_CERTIFICATE;
+static const CK_CERTIFICATE_TYPE cert_type = CKC_X_509;
+static const CK_BBOOL no = CK_FALSE;
+static const char cert_label[] = "failing certificate";
 static const CK_BBOOL yes = CK_TRUE;
 static const unsigned char key_id[] = { 0x42 };
 static const char key_label[] = "failing key";
@@ -126,7 +136,17 @@ static CK_RV session_check(CK_SESSION_HANDLE h)
 	return CKR_OK;
 }
 
-/* The control file, if any: mode, digest, signature, log. */
+static void cert_read(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return;
+	st.cert_len = fread(st.cert, 1, sizeof(st.cert), f);
+	fclose(f);
+}
+
+/* The control file, if any: mode, digest, signature, log, cert. */
 static void control_read(char *mode, size_t mode_size)
 {
 	const char *path = getenv("QOL_P11_CONTROL");
@@ -146,6 +166,8 @@ static void control_read(char *mode, size_t mode_size)
 			strcpy(mode, value);
 		else if (strcmp(line, "log") == 0 && strlen(value) < sizeof(st.log))
 			strcpy(st.log, value);
+		else if (strcmp(line, "cert") == 0)
+			cert_read(value);
 		else if (strcmp(line, "digest") == 0)
 			st.have_digest = hex_read(value, st.digest, sizeof(st.digest));
 		else if (strcmp(line, "signature") == 0)
@@ -344,7 +366,8 @@ static CK_RV mock_C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, void *app, CK_N
 	for (CK_SESSION_HANDLE h = 1; h <= MAX_SESSIONS; h++) {
 		if (!st.open[h]) {
 			st.open[h] = true;
-			st.finding[h] = st.found[h] = st.signing[h] = false;
+			st.finding[h] = st.signing[h] = false;
+			st.pending[h] = 0;
 			*session = h;
 			trace("C_OpenSession");
 			return CKR_OK;
@@ -437,6 +460,36 @@ static CK_RV mock_C_Logout(CK_SESSION_HANDLE h)
 	return CKR_OK;
 }
 
+/* The certificate's attributes; NULL for one it does not have. */
+static const void *cert_attribute(CK_ATTRIBUTE_TYPE type, unsigned long *len)
+{
+	switch (type) {
+	case CKA_CLASS:
+		*len = sizeof(cert_class);
+		return &cert_class;
+	case CKA_CERTIFICATE_TYPE:
+		*len = sizeof(cert_type);
+		return &cert_type;
+	case CKA_ID:
+		*len = sizeof(key_id);
+		return key_id;
+	case CKA_LABEL:
+		*len = strlen(cert_label);
+		return cert_label;
+	case CKA_VALUE:
+		*len = st.cert_len;
+		return st.cert;
+	case CKA_TOKEN:
+		*len = sizeof(yes);
+		return &yes;
+	case CKA_PRIVATE:
+		*len = sizeof(no);
+		return &no;
+	default:
+		return NULL;
+	}
+}
+
 /* The key's attributes; NULL for one it does not have. */
 static const void *key_attribute(CK_ATTRIBUTE_TYPE type, unsigned long *len)
 {
@@ -470,6 +523,19 @@ static const void *key_attribute(CK_ATTRIBUTE_TYPE type, unsigned long *len)
 	}
 }
 
+/* An object's attributes: the key (after login), the certificate (when
+ * there is one). */
+static bool object_visible(CK_OBJECT_HANDLE obj)
+{
+	return (obj == KEY_HANDLE && st.logged_in) || (obj == CERT_HANDLE && st.cert_len > 0);
+}
+
+static const void *object_attribute(CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+				    unsigned long *len)
+{
+	return obj == KEY_HANDLE ? key_attribute(type, len) : cert_attribute(type, len);
+}
+
 static CK_RV mock_C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 				      CK_ATTRIBUTE *templ, unsigned long count)
 {
@@ -477,11 +543,11 @@ static CK_RV mock_C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 
 	if (rv != CKR_OK)
 		return rv;
-	if (obj != KEY_HANDLE || !st.logged_in)
+	if (!object_visible(obj))
 		return CKR_OBJECT_HANDLE_INVALID;
 	for (unsigned long i = 0; i < count; i++) {
 		unsigned long len = 0;
-		const void *v = key_attribute(templ[i].type, &len);
+		const void *v = object_attribute(obj, templ[i].type, &len);
 
 		if (!v) {
 			templ[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
@@ -503,20 +569,26 @@ static CK_RV mock_C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE *templ,
 				    unsigned long count)
 {
 	CK_RV rv = session_check(h);
-	bool match = st.logged_in;
 
 	if (rv != CKR_OK)
 		return rv;
 	if (st.finding[h])
 		return CKR_OPERATION_ACTIVE;
-	for (unsigned long i = 0; i < count && match; i++) {
-		unsigned long len = 0;
-		const void *v = key_attribute(templ[i].type, &len);
+	st.pending[h] = 0;
+	for (CK_OBJECT_HANDLE obj = KEY_HANDLE; obj <= CERT_HANDLE; obj++) {
+		bool match = object_visible(obj);
 
-		match = v && len == templ[i].ulValueLen && memcmp(v, templ[i].pValue, len) == 0;
+		for (unsigned long i = 0; i < count && match; i++) {
+			unsigned long len = 0;
+			const void *v = object_attribute(obj, templ[i].type, &len);
+
+			match = v && len == templ[i].ulValueLen &&
+				memcmp(v, templ[i].pValue, len) == 0;
+		}
+		if (match)
+			st.pending[h] |= 1u << obj;
 	}
 	st.finding[h] = true;
-	st.found[h] = !match; /* nothing (more) to hand out */
 	return CKR_OK;
 }
 
@@ -530,10 +602,11 @@ static CK_RV mock_C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE *objs, uns
 	if (!st.finding[h])
 		return CKR_OPERATION_NOT_INITIALIZED;
 	*count = 0;
-	if (!st.found[h] && max > 0) {
-		objs[0] = KEY_HANDLE;
-		*count = 1;
-		st.found[h] = true;
+	for (CK_OBJECT_HANDLE obj = KEY_HANDLE; obj <= CERT_HANDLE && *count < max; obj++) {
+		if (!(st.pending[h] & (1u << obj)))
+			continue;
+		objs[(*count)++] = obj;
+		st.pending[h] &= ~(1u << obj);
 	}
 	return CKR_OK;
 }

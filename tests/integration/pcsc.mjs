@@ -6,6 +6,9 @@
 // without restarting the daemon or pcscd; the median time from insertion to
 // getActiveTokens listing it is printed as a diagnostic. Without pcscd the
 // daemon answers [] at once, says so once, and finds pcscd when it comes.
+// With a card of a type that has no [tokens] module, the daemon signs with
+// a token of p11-kit's registered modules (SoftHSM2), and only while the
+// card is in.
 //
 // Isolation: pcscd runs in a mount namespace of its own with an empty /run
 // (unshare), so it neither sees nor disturbs the machine's pcscd
@@ -20,6 +23,8 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
 import { startDaemon, ncalayerClient, tempDir } from './harness.mjs';
+import { b64, keysDir, opensslVerifyCms, rejects, signingDaemon } from './signing.mjs';
+import { PIN, TOKEN_LABEL, makeToken, whyNoToken } from './softhsm.mjs';
 
 // The ATR of vicc's iso7816 card (virtualsmartcard 0.8, Iso7816OS.makeATR;
 // pcsc-tools' smartcard_list.txt: "vsmartcard - iso7816"). No token has it,
@@ -338,6 +343,41 @@ test('no pcscd: [] at once, one log line, the daemon stays up; pcscd started lat
   assert.equal(pcscLines(d, /PC\/SC: no pcscd/).length, 2, d.stderr);
   assert.ok(d.alive());
   await d.stop();
+});
+
+// p11-kit's registry must list SoftHSM2 (Debian's softhsm2 package does).
+const SOFTHSM_REGISTERED = '/usr/share/p11-kit/modules/softhsm2.module';
+const SKIP_REGISTERED = SKIP || whyNoToken()
+  || (!existsSync(SOFTHSM_REGISTERED) && `SoftHSM2 is not in p11-kit's registry (${SOFTHSM_REGISTERED})`) || false;
+
+test('a card of a type without [tokens]: p11-kit\'s registered modules sign, only while the card is in', { skip: SKIP_REGISTERED }, async () => {
+  const dir = tempDir('qoltanba-pcsc-');
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const sock = join(dir, 'pcscd.comm');
+  const pcscd = await startPcscd(sock);
+  const home = tempDir();
+  const env = makeToken(home, ['rsa']);
+  const d = await signingDaemon([join(keysDir, 'rsa.p12')],
+    { 'token-atr': { AKKZIDCardStore: VICC_ATR } }, { ...env, PCSCLITE_CSOCK_NAME: sock }, home);
+  cleanups.push(() => (d.alive() ? d.stop() : undefined));
+  const c = await d.client();
+  await until(c, [], d);
+  // No card of that type: no source, nothing is asked.
+  d.setScript([]);
+  await rejects(c.getKeyInfo('AKKZIDCardStore'), /^500: storage\.empty: no token of this type is connected$/);
+
+  const card = await insertCard(pcscd);
+  await until(c, ['AKKZIDCardStore'], d);
+  d.setScript([`pin ${PIN}`]);
+  const cms = await c.createCAdESFromBase64('AKKZIDCardStore', b64('registered'), 'SIGNATURE', true);
+  assert.equal(opensslVerifyCms(cms).toString(), 'registered');
+  assert.match(d.pinentryLog(), new RegExp(`${TOKEN_LABEL} \\(AKKZIDCardStore\\)`));
+
+  await card.remove();
+  await until(c, [], d);
+  await rejects(c.getKeyInfo('AKKZIDCardStore'), /^500: storage\.empty: no token of this type is connected$/);
+  await d.stop();
+  await pcscd.stop();
 });
 
 // Needs no pcscd.

@@ -124,7 +124,7 @@ test('bad input is refused before any prompt, with the documented texts', async 
   await rejects(c.getKeyInfo('AKKaztokenStore'), /^500: storage\.empty: no token of this type is connected$/);
   await rejects(c.getKeyInfo('JKS'), /^500: storage\.empty: JKS/);
   await rejects(c.basicsSignCMS(['AKKaztokenStore'], b64('x'), {}, { extKeyUsageOids: [] }),
-    /^STORAGE_EMPTY: .*reads PKCS12 key files only/);
+    /^STORAGE_EMPTY: .*PKCS12 is not allowed and no token of the allowed types is connected/);
   assert.doesNotMatch(d.pinentryLog(), /GETPIN/, 'the user was not asked');
 
   // An XPath that selects nothing: after the key is chosen, as NCALayer.

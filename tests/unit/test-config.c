@@ -28,6 +28,7 @@ static void test_defaults(void)
 	g_assert_true(g_strv_contains((const char *const *)cfg.origins_allow, "https://*.egov.kz"));
 	g_assert_true(cfg.allow_no_origin);
 	g_assert_true(g_str_has_suffix(cfg.state_dir, "/qoltanba"));
+	g_assert_false(config_has_token_modules(&cfg));
 	/* Idle exit only when systemd can start the daemon again. */
 	g_assert_cmpuint(config_idle_exit(&cfg, false), ==, 0);
 	g_assert_cmpuint(config_idle_exit(&cfg, true), ==, 300);
@@ -79,6 +80,10 @@ static void test_all_keys(void)
 	g_assert_false(cfg.allow_no_origin);
 	g_assert_cmpstr(cfg.locale, ==, "ru");
 	g_assert_cmpuint(cfg.response_delay_ms, ==, 250);
+	g_assert_cmpstr(config_token_module(&cfg, "AKKaztokenStore"), ==, "/usr/lib/x.so");
+	g_assert_null(config_token_module(&cfg, "AKJaCartaStore"));
+	g_assert_null(config_token_module(&cfg, "PKCS12"));
+	g_assert_true(config_has_token_modules(&cfg));
 	g_assert_cmpstr(cfg.config_file, ==, path);
 	config_clear(&cfg);
 }
@@ -100,6 +105,11 @@ static const struct bad_case bad_cases[] = {
 	{ "[server]\nlsten=127.0.0.1:1\n", CONFIG_E_VALUE, "unknown key [server] lsten" },
 	{ "[origins]\nallow-no-origin=maybe\n", CONFIG_E_VALUE, "true or false" },
 	{ "[ui]\nlocale=fr\n", CONFIG_E_VALUE, "kk, ru or en" },
+	{ "[tokens]\nAKNoSuchStore=/x.so\n", CONFIG_E_VALUE,
+	  "[tokens] AKNoSuchStore=/x.so: unknown storage type AKNoSuchStore" },
+	{ "[tokens]\nPKCS12=/x.so\n", CONFIG_E_VALUE, "unknown storage type PKCS12" },
+	{ "[tokens]\nAKKaztokenStore=\n", CONFIG_E_VALUE,
+	  "[tokens] AKKaztokenStore=: expected the path of a PKCS#11 module" },
 	{ "this is not a key file\n", CONFIG_E_READ, "qoltanba.conf" },
 };
 

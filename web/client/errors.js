@@ -10,7 +10,7 @@
  *   | 'invalidArguments' | 'invalidData' | 'moduleNotFound' | 'unavailable' | 'internal'
  *   | 'storageUnknown' | 'storageEmpty' | 'fileNotFound' | 'keystoreCorrupt'
  *   | 'wrongPassword' | 'keyUnsupported' | 'keyMismatch' | 'signingFailed' | 'tspFailed'
- *   | 'uiUnavailable' | 'invalidEnrollment' | 'csrFailed' | 'requestUnknown'
+ *   | 'uiUnavailable' | 'tokenLocked' | 'tokenRemoved' | 'tokenBusy' | 'invalidEnrollment' | 'csrFailed' | 'requestUnknown'
  *   | 'requestExpired' | 'certificateInvalid' | 'certificateKeyMismatch' | 'fileExists'
  *   | 'folderUnwritable' | 'passwordWeak' | 'importFailed' | 'noCamera' | 'cameraBusy'
  *   | 'cameraDenied' | 'cameraUnsupported' | 'cameraLost' | 'cameraFailed'
@@ -57,6 +57,9 @@ const INVOKER_CODES = {
   SIGNING_FAILURE: 'signingFailed',
   TSP_FAILURE: 'tspFailed',
   UI_UNAVAILABLE: 'uiUnavailable',
+  TOKEN_LOCKED: 'tokenLocked',
+  TOKEN_REMOVED: 'tokenRemoved',
+  TOKEN_BUSY: 'tokenBusy',
   INVALID_ENROLLMENT_PARAMS: 'invalidEnrollment',
   CSR_GENERATING_FAILURE: 'csrFailed',
   REQUEST_UNKNOWN: 'requestUnknown',
@@ -95,6 +98,9 @@ const COMMON_KEYS = {
   'tsp.failed': 'tspFailed',
   'signing.failed': 'signingFailed',
   'ui.unavailable': 'uiUnavailable',
+  'token.locked': 'tokenLocked',
+  'token.removed': 'tokenRemoved',
+  'token.busy': 'tokenBusy',
   'enroll.invalid': 'invalidEnrollment',
   'keygen.failed': 'csrFailed',
   'request.unknown': 'requestUnknown',
