@@ -18,6 +18,7 @@ daemon_libqoltanbad_a_SOURCES = \
 	daemon/ops/keys.c \
 	daemon/ops/sign.c \
 	daemon/ops/sign.h \
+	daemon/ops/token-enroll.c \
 	daemon/ops/token-key.c \
 	daemon/ops/tokens.c \
 	daemon/ops/tokens.h \

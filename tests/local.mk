@@ -51,6 +51,7 @@ integration_tests += \
 	tests/integration/bus.mjs \
 	tests/integration/pcsc.mjs \
 	tests/integration/token.mjs \
+	tests/integration/token-enroll.mjs \
 	tests/integration/tray.mjs \
 	tests/integration/client.mjs \
 	tests/integration/demo-script.mjs \

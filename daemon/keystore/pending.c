@@ -24,6 +24,19 @@ DEFINE_POINTER_CLEANUP(json_object_put, struct json_object)
 DEFINE_POINTER_CLEANUP(json_tokener_free, struct json_tokener)
 DEFINE_POINTER_CLEANUP(pending_request_free, struct pending_request)
 
+struct pending_token *pending_token_free(struct pending_token *t)
+{
+	if (!t)
+		return NULL;
+	g_free(t->storage);
+	g_free(t->module);
+	g_free(t->serial);
+	g_free(t->label);
+	g_free(t->key_id);
+	g_free(t);
+	return NULL;
+}
+
 struct pending_request *pending_request_free(struct pending_request *r)
 {
 	if (!r)
@@ -37,6 +50,7 @@ struct pending_request *pending_request_free(struct pending_request *r)
 	g_free(r->key_id);
 	g_free(r->csr_pem);
 	OPENSSL_clear_free(r->key_der, r->key_len);
+	pending_token_free(r->token);
 	g_free(r);
 	return NULL;
 }
@@ -104,14 +118,32 @@ static struct json_object *request_to_json(const struct pending_request *r, cons
 	json_object_object_add(o, "csr", json_object_new_string(r->csr_pem));
 	json_object_object_add(o, "created", json_object_new_int64(r->created_ms));
 	json_object_object_add(o, "expires", json_object_new_int64(r->expires_ms));
-	json_object_object_add(o, "key", json_object_new_string(key_b64));
+	if (key_b64) {
+		json_object_object_add(o, "key", json_object_new_string(key_b64));
+	} else {
+		struct json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "storage", json_object_new_string(r->token->storage));
+		json_object_object_add(t, "module", json_object_new_string(r->token->module));
+		json_object_object_add(t, "serial", json_object_new_string(r->token->serial));
+		json_object_object_add(t, "label", json_object_new_string(r->token->label));
+		json_object_object_add(t, "keyId", json_object_new_string(r->token->key_id));
+		json_object_object_add(o, "token", t);
+	}
 	return o;
+}
+
+static bool token_complete(const struct pending_token *t)
+{
+	return t->storage && t->module && t->serial && t->label && t->key_id;
 }
 
 static bool request_complete(const struct pending_request *r)
 {
+	bool has_key = r->key_der && r->key_len > 0;
+
 	return r->storage && r->algorithm && r->purpose && r->subject && r->key_id && r->csr_pem &&
-	       r->key_der && r->key_len > 0;
+	       has_key != (r->token != NULL) && (!r->token || token_complete(r->token));
 }
 
 static int save_json(const char *dir, const char *id, struct json_object *o)
@@ -147,11 +179,13 @@ int pending_save(const char *dir, const struct pending_request *r)
 	ret = safefile_mkdir_private(dir);
 	if (ret < 0)
 		return ret;
-	b64 = g_base64_encode(r->key_der, r->key_len);
+	if (r->key_der)
+		b64 = g_base64_encode(r->key_der, r->key_len);
 	o = request_to_json(r, b64);
 	ret = save_json(dir, r->id, o);
 	json_wipe_string(o, "key");
-	explicit_bzero(b64, strlen(b64));
+	if (b64)
+		explicit_bzero(b64, strlen(b64));
 	return ret;
 }
 
@@ -287,6 +321,37 @@ static int get_key(struct json_object *o, struct pending_request *r)
 	return n > 0 ? 0 : PENDING_E_CORRUPT;
 }
 
+static int get_token(struct json_object *t, struct pending_request *r)
+{
+	struct pending_token *tok;
+	int ret;
+
+	if (!json_object_is_type(t, json_type_object))
+		return PENDING_E_CORRUPT;
+	tok = r->token = g_new0(struct pending_token, 1);
+	ret = get_string(t, "storage", false, &tok->storage);
+	if (ret == 0)
+		ret = get_string(t, "module", false, &tok->module);
+	if (ret == 0)
+		ret = get_string(t, "serial", false, &tok->serial);
+	if (ret == 0)
+		ret = get_string(t, "label", false, &tok->label);
+	if (ret == 0)
+		ret = get_string(t, "keyId", false, &tok->key_id);
+	return ret;
+}
+
+/* The key, or the token reference: exactly one. */
+static int get_key_or_token(struct json_object *o, struct pending_request *r)
+{
+	struct json_object *t;
+	bool has_token = json_object_object_get_ex(o, "token", &t);
+
+	if (has_token == json_object_object_get_ex(o, "key", NULL))
+		return PENDING_E_CORRUPT;
+	return has_token ? get_token(t, r) : get_key(o, r);
+}
+
 static int request_from_json(struct json_object *o, const char *id, struct pending_request *r)
 {
 	struct json_object *v;
@@ -321,7 +386,7 @@ static int request_from_json(struct json_object *o, const char *id, struct pendi
 	if (ret == 0)
 		ret = get_int64(o, "expires", &r->expires_ms);
 	if (ret == 0)
-		ret = get_key(o, r);
+		ret = get_key_or_token(o, r);
 	return ret;
 }
 

@@ -9,8 +9,14 @@
  *   {"version":1, "id", "origin" (or null), "storage", "algorithm",
  *    "purpose", "folder" (or null), "subject", "keyId", "csr" (PEM),
  *    "created", "expires" (ms since the epoch),
+ *    and exactly one of
  *    "key" (base64 of the PKCS#8 DER, unencrypted: the directory's
- *    permissions protect it, as ssh-keygen's unprotected keys)}
+ *    permissions protect it, as ssh-keygen's unprotected keys), for a key
+ *    file to be, or
+ *    "token" {"storage", "module", "serial", "label", "keyId"}, for a key
+ *    made on a PKCS#11 token: where it is, no key material at all}
+ * Files written before tokens (with "key", without "token") still load:
+ * the version did not change, "token" is an optional addition.
  *
  * Ids come from web pages: every function checks them (exactly 32
  * characters [0-9a-f]) before they touch a path.
@@ -36,6 +42,15 @@ enum pending_error {
 	PENDING_E_CORRUPT,
 };
 
+/* Where a key made on a token lives (struct pending_token.*: g_malloc'd). */
+struct pending_token {
+	char *storage; /* the storage type, e.g. "AKKaztokenStore" */
+	char *module;  /* the module file or p11-kit name it was made through */
+	char *serial;  /* the token's serial number (CK_TOKEN_INFO) */
+	char *label;   /* the token's label */
+	char *key_id;  /* hex CKA_ID of the key pair */
+};
+
 struct pending_request {
 	char id[PENDING_ID_LEN + 1];
 	char *origin;    /* web origin that asked, may be NULL */
@@ -47,8 +62,9 @@ struct pending_request {
 	char *key_id;    /* lowercase hex SKI of the new key */
 	char *csr_pem;
 	long long created_ms, expires_ms;
-	uint8_t *key_der; /* PKCS#8 DER; NULL in listings */
+	uint8_t *key_der; /* PKCS#8 DER; NULL in listings and for a token */
 	size_t key_len;
+	struct pending_token *token; /* a key on a token; NULL for a key file */
 };
 
 /* A fresh random id (RAND_bytes), NUL-terminated. -EIO if the RNG fails. */
@@ -58,7 +74,8 @@ int pending_new_id(char ret[PENDING_ID_LEN + 1]);
 bool pending_id_valid(const char *id);
 
 /* Write r as dir/<r->id>.json, creating dir (0700) if needed. All string
- * fields but origin and folder, and the key, are required (-EINVAL).
+ * fields but origin and folder are required, and exactly one of the key
+ * and the token (with all its fields) (-EINVAL).
  * -EEXIST if a request with this id exists (it is left as it was);
  * PENDING_E_BAD_ID; -E2BIG if the JSON would exceed PENDING_MAX_FILE. */
 int pending_save(const char *dir, const struct pending_request *r);
@@ -81,6 +98,9 @@ int pending_count(const char *dir, size_t *ret_n);
 /* Zero and remove request id (safefile_destroy()). PENDING_E_BAD_ID,
  * PENDING_E_NOT_FOUND. */
 int pending_destroy(const char *dir, const char *id);
+
+/* Free t. Accepts NULL, returns NULL. */
+struct pending_token *pending_token_free(struct pending_token *t);
 
 /* Free r, wiping key_der. Accepts NULL, returns NULL. */
 struct pending_request *pending_request_free(struct pending_request *r);

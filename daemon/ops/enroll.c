@@ -11,6 +11,10 @@
  * way NCA names and packs it, loads it back, and only then destroys the
  * pending key. A page sees and touches only the requests it made itself.
  *
+ * For a token storage the key pair is made on the token and the pending
+ * request only says where it is; importCertificate stores the
+ * certificate next to it (token-enroll.c).
+ *
  * Everything here runs on a worker thread (ops_method_needs_worker()). */
 #include <errno.h>
 #include <json-c/json.h>
@@ -162,6 +166,34 @@ static char *csr_reply(struct ops_work *w, const struct pending_request *pr)
 	return proto_reply_invoker_ok(w->req, o);
 }
 
+/* The key on the token and the request, kept pending. */
+static char *make_token_request(struct ops_work *w, struct prompter *p,
+				const struct proto_csr_args *a)
+{
+	const struct csr_subject subject = csr_subject_of(&a->subject);
+	g_autofree char *dir = pending_dir(w);
+	g_autoptr(GString) dn = g_string_new(NULL);
+	struct pending_request pr = {
+		.origin = w->origin,
+		.storage = (char *)a->storage,
+		.algorithm = (char *)algorithm_names[a->algorithm],
+		.purpose = (char *)purpose_names[a->purpose],
+		.subject = (char *)subject_text(&a->subject, dn),
+		.created_ms = now_ms(w),
+	};
+	char *reply;
+
+	pr.expires_ms = pr.created_ms + (long long)w->env->cfg->pending_days * 86400000LL;
+	reply = ops_token_enroll_generate(w, p, a, &subject, dir, &pr);
+	if (reply)
+		return reply;
+	reply = csr_reply(w, &pr);
+	free(pr.csr_pem);
+	g_free(pr.key_id);
+	pending_token_free(pr.token);
+	return reply;
+}
+
 /* Make the key and the request, keep them pending. */
 static char *make_request(struct ops_work *w, const struct proto_csr_args *a, const char *folder)
 {
@@ -241,10 +273,6 @@ static char *work_generate_csr(struct ops_work *w)
 	reply = ops_check_storage(w->env->cfg, w->req, a.storage);
 	if (reply)
 		return reply;
-	if (strcmp(a.storage, "PKCS12") != 0)
-		return proto_reply_error(w->req, PROTO_ERROR_STORAGE_EMPTY,
-					 "this release makes keys in PKCS12 key files only, not on "
-					 "tokens");
 	{
 		const struct csr_subject subject = csr_subject_of(&a.subject);
 
@@ -263,6 +291,13 @@ static char *work_generate_csr(struct ops_work *w)
 		return proto_reply_error(w->req, PROTO_ERROR_ENROLL_INVALID, detail);
 	}
 
+	if (strcmp(a.storage, "PKCS12") != 0) {
+		/* A token: the key stays on it, so a folder means nothing and
+		 * is ignored (PROTOCOL.md generateCsr). */
+		p = prompter_new(w->env->cfg, w->origin, a.locale ? a.locale : w->locale,
+				 w->cancel);
+		return make_token_request(w, p, &a);
+	}
 	if (a.folder) {
 		problem = folder_problem(a.folder);
 		if (problem)
@@ -286,7 +321,8 @@ static char *work_generate_csr(struct ops_work *w)
 static struct json_object *request_json(const struct ops_work *w, const struct pending_request *r)
 {
 	struct json_object *o = json_object_new_object();
-	g_autofree char *file = key_file_name(r->algorithm, r->purpose, r->key_id);
+	g_autofree char *file =
+		r->token ? NULL : key_file_name(r->algorithm, r->purpose, r->key_id);
 	g_autofree char *created = g_strdup_printf("%lld", r->created_ms);
 	g_autofree char *expires = g_strdup_printf("%lld", r->expires_ms);
 
@@ -295,8 +331,15 @@ static struct json_object *request_json(const struct ops_work *w, const struct p
 	json_object_object_add(o, "algorithm", json_object_new_string(r->algorithm));
 	json_object_object_add(o, "purpose", json_object_new_string(r->purpose));
 	json_object_object_add(o, "storage", json_object_new_string(r->storage));
-	json_object_object_add(o, "folder", json_object_new_string(r->folder));
-	json_object_object_add(o, "fileName", json_object_new_string(file));
+	/* A token's key has no file: null, and the token and the key's label. */
+	json_object_object_add(o, "folder", r->folder ? json_object_new_string(r->folder) : NULL);
+	json_object_object_add(o, "fileName", file ? json_object_new_string(file) : NULL);
+	if (r->token) {
+		g_autofree char *label = g_strdup_printf("qoltanba %s", r->id);
+
+		json_object_object_add(o, "token", json_object_new_string(r->token->label));
+		json_object_object_add(o, "keyLabel", json_object_new_string(label));
+	}
 	json_object_object_add(o, "subject", json_object_new_string(r->subject));
 	json_object_object_add(o, "created", json_object_new_string(created));
 	json_object_object_add(o, "expires", json_object_new_string(expires));
@@ -353,6 +396,13 @@ static char *work_cancel_request(struct ops_work *w)
 	g_autofree char *dir = pending_dir(w);
 	_cleanup_(pending_request_freep) struct pending_request *pr = NULL;
 	_cleanup_(json_object_putp) struct json_object *o = NULL;
+	_cleanup_(prompter_freep) struct prompter *p = NULL;
+	static const char *const fates[] = {
+		[OPS_TOKEN_KEY_DELETED] = "deleted",
+		[OPS_TOKEN_KEY_GONE] = "gone",
+		[OPS_TOKEN_KEY_KEPT] = "kept",
+	};
+	enum ops_token_key_fate fate = OPS_TOKEN_KEY_GONE;
 	char *reply = NULL;
 	int r;
 
@@ -361,6 +411,13 @@ static char *work_cancel_request(struct ops_work *w)
 	pr = load_own(w, dir, id, &reply);
 	if (!pr)
 		return reply;
+	if (pr->token) {
+		/* The key goes first: a cancel at its PIN cancels nothing. */
+		p = prompter_new(w->env->cfg, w->origin, w->locale, w->cancel);
+		reply = ops_token_enroll_delete(w, p, pr, &fate);
+		if (reply)
+			return reply;
+	}
 	r = pending_destroy(dir, id);
 	if (r != 0 && r != -ENOENT) {
 		log_error("cancelRequest %s: %s", id, g_strerror(-r));
@@ -371,6 +428,12 @@ static char *work_cancel_request(struct ops_work *w)
 	o = json_object_new_object();
 	json_object_object_add(o, "requestId", json_object_new_string(id));
 	json_object_object_add(o, "cancelled", json_object_new_boolean(true));
+	if (pr->token) {
+		g_autofree char *label = g_strdup_printf("qoltanba %s", pr->id);
+
+		json_object_object_add(o, "tokenKey", json_object_new_string(fates[fate]));
+		json_object_object_add(o, "keyLabel", json_object_new_string(label));
+	}
 	return proto_reply_invoker_ok(w->req, o);
 }
 
@@ -474,6 +537,25 @@ static char *check_key(struct ops_work *w, struct import *im)
 	const unsigned char *p = im->pending->key_der;
 	g_autofree char *detail = NULL;
 
+	if (im->pending->token) {
+		/* Checked again by the token (pkcs11_cert_import()); here so
+		 * that the user does not type the PIN for nothing. */
+		uint8_t id[CSR_KEY_ID_SIZE];
+		g_autofree char *hex = NULL;
+
+		if (csr_pubkey_id(X509_get_X509_PUBKEY(im->cert), id) == 0) {
+			GString *s = g_string_new(NULL);
+
+			for (size_t i = 0; i < sizeof(id); i++)
+				g_string_append_printf(s, "%02x", id[i]);
+			hex = g_string_free(s, FALSE);
+		}
+		if (hex && strcmp(hex, im->pending->key_id) == 0)
+			return NULL;
+		detail = g_strdup_printf("the certificate's key %s is not the request's key %s",
+					 hex ? hex : "?", im->pending->key_id);
+		return proto_reply_error(w->req, PROTO_ERROR_CERT_KEY_MISMATCH, detail);
+	}
 	im->p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)im->pending->key_len);
 	if (!im->p8 || csr_key_from_pkcs8(im->p8, &key) != 0) {
 		log_error("pending request %s: the kept key does not parse", im->pending->id);
@@ -527,6 +609,13 @@ static char *import_prepare(struct ops_work *w, const struct proto_import_args *
 		return reply;
 
 	im->key_id = certificate_key_id(im->cert, im->pending->key_id);
+	if (im->pending->token) {
+		/* The answer's "file" names the token, "fileName" the key. */
+		im->path = g_strdup_printf("%s (%s)", im->pending->token->label,
+					   im->pending->token->storage);
+		im->file_name = g_strdup_printf("qoltanba %s", im->pending->id);
+		return NULL;
+	}
 	im->file_name = key_file_name(im->pending->algorithm, im->pending->purpose, im->key_id);
 	im->path = g_build_filename(im->pending->folder, im->file_name, NULL);
 	problem = folder_problem(im->pending->folder);
@@ -606,7 +695,9 @@ static char *import_reply(struct ops_work *w, const struct import *im)
 	json_object_object_add(o, "requestId", json_object_new_string(im->pending->id));
 	json_object_object_add(o, "file", json_object_new_string(im->path));
 	json_object_object_add(o, "fileName", json_object_new_string(im->file_name));
-	json_object_object_add(o, "folder", json_object_new_string(im->pending->folder));
+	json_object_object_add(o, "folder", im->pending->folder
+						     ? json_object_new_string(im->pending->folder)
+						     : NULL);
 	json_object_object_add(o, "keyId", json_object_new_string(im->key_id));
 	json_object_object_add(o, "algorithm", json_object_new_string(im->pending->algorithm));
 	json_object_object_add(o, "storage", json_object_new_string(im->pending->storage));
@@ -626,6 +717,20 @@ static char *import_run(struct ops_work *w, const struct proto_import_args *a, s
 	if (reply)
 		return reply;
 	p = prompter_new(w->env->cfg, w->origin, a->locale ? a->locale : w->locale, w->cancel);
+	if (im->pending->token) {
+		g_autofree char *cn = cert_common_name(im->cert);
+
+		/* No password to make: the token's PIN guards the key. The
+		 * chain is not stored (PROTOCOL.md importCertificate). */
+		reply = ops_token_enroll_import(w, p, im->pending, im->cert, cn);
+		if (reply)
+			return reply;
+		r = pending_destroy(dir, im->pending->id);
+		if (r != 0 && r != -ENOENT)
+			log_error("importCertificate: the pending request %s stays: %s",
+				  im->pending->id, g_strerror(-r));
+		return import_reply(w, im);
+	}
 	reply = ask_new_password(w, p, im, &password);
 	if (reply)
 		return reply;

@@ -22,35 +22,45 @@ static const char *who(const struct ops_work *w)
 }
 
 /* The answer to a PKCS11_E_* (or negative errno) from the token. */
-static char *token_error(struct ops_work *w, const struct ops_key *key, int r)
+static char *session_error(struct ops_work *w, struct pkcs11_session *s, const char *token,
+			   const char *alias, int r)
 {
 	const char *rv;
 
 	switch (r) {
 	case PKCS11_E_PIN_LOCKED:
-		log_notice("%s: the PIN of the token %s is blocked", who(w), key->token);
-		return proto_reply_error(w->req, PROTO_ERROR_TOKEN_LOCKED, key->token);
+		log_notice("%s: the PIN of the token %s is blocked", who(w), token);
+		return proto_reply_error(w->req, PROTO_ERROR_TOKEN_LOCKED, token);
 	case PKCS11_E_REMOVED:
 	case PKCS11_E_NO_TOKEN:
-		log_notice("%s: the token %s was removed", who(w), key->token);
-		return proto_reply_error(w->req, PROTO_ERROR_TOKEN_REMOVED, key->token);
+		log_notice("%s: the token %s was removed", who(w), token);
+		return proto_reply_error(w->req, PROTO_ERROR_TOKEN_REMOVED, token);
 	case PKCS11_E_BUSY:
-		return proto_reply_error(w->req, PROTO_ERROR_TOKEN_BUSY, key->token);
+		return proto_reply_error(w->req, PROTO_ERROR_TOKEN_BUSY, token);
 	case PKCS11_E_UNSUPPORTED:
-		return proto_reply_error(w->req, PROTO_ERROR_KEY_UNSUPPORTED, key->alias);
+		return proto_reply_error(w->req, PROTO_ERROR_KEY_UNSUPPORTED, alias);
 	case PKCS11_E_NOT_FOUND:
 		/* Its certificate is there, the key behind the PIN is not. */
-		log_notice("%s: the token %s has no private key for %s", who(w), key->token,
-			   key->alias);
+		log_notice("%s: the token %s has no private key for %s", who(w), token, alias);
 		return proto_reply_error(w->req, PROTO_ERROR_STORAGE_EMPTY,
 					 "the token has no private key for its certificate");
 	default:
-		rv = key->session ? pkcs11_rv_name(pkcs11_session_last_rv(key->session)) : NULL;
-		log_error("%s: the token %s failed (%s, %s)", who(w), key->token,
+		rv = s ? pkcs11_rv_name(pkcs11_session_last_rv(s)) : NULL;
+		log_error("%s: the token %s failed (%s, %s)", who(w), token,
 			  r < 0 ? g_strerror(-r) : "PKCS#11", rv ? rv : "a vendor's error");
 		return proto_reply_error(w->req, PROTO_ERROR_SIGNING_FAILED,
 					 "the token refused the operation");
 	}
+}
+
+static char *token_error(struct ops_work *w, const struct ops_key *key, int r)
+{
+	return session_error(w, key->session, key->token, key->alias, r);
+}
+
+char *ops_token_error(struct ops_work *w, struct pkcs11_session *s, const char *token, int r)
+{
+	return session_error(w, s, token, token, r);
 }
 
 /* The answer when ops_token_open() failed. */
@@ -116,14 +126,14 @@ static const char *wrong_pin_text(struct prompter *p, enum pkcs11_pin_state stat
 
 /* Ask the PIN and log in: up to PIN_TRIES tries, none once the token
  * says its PIN is blocked. NULL when logged in, else the answer. */
-static char *login(struct ops_work *w, struct prompter *p, struct ops_key *key,
-		   const char *description)
+char *ops_token_login(struct ops_work *w, struct prompter *p, struct pkcs11_session *s,
+		      const char *token, const char *description)
 {
 	const char *error = NULL;
 	int r;
 
-	if (pkcs11_session_pin_state(key->session) == PKCS11_PIN_LOCKED)
-		return token_error(w, key, PKCS11_E_PIN_LOCKED);
+	if (pkcs11_session_pin_state(s) == PKCS11_PIN_LOCKED)
+		return ops_token_error(w, s, token, PKCS11_E_PIN_LOCKED);
 	for (unsigned tries = 0;; tries++) {
 		g_autofree char *message = NULL;
 		char *pin = NULL;
@@ -131,23 +141,29 @@ static char *login(struct ops_work *w, struct prompter *p, struct ops_key *key,
 		r = prompter_password(p, description, error, &pin, &message);
 		if (r != 0)
 			return ops_prompt_error(w, r, message);
-		r = pkcs11_session_login(key->session, pin);
+		r = pkcs11_session_login(s, pin);
 		/* The PIN is not needed any more, whatever the answer. */
 		prompter_secret_free(pin);
 		if (r == 0)
 			return NULL;
 		if (r != PKCS11_E_PIN_INCORRECT)
-			return token_error(w, key, r);
+			return ops_token_error(w, s, token, r);
 		/* The try that blocked it answers "incorrect" on some tokens. */
-		if (pkcs11_session_pin_state(key->session) == PKCS11_PIN_LOCKED)
-			return token_error(w, key, PKCS11_E_PIN_LOCKED);
+		if (pkcs11_session_pin_state(s) == PKCS11_PIN_LOCKED)
+			return ops_token_error(w, s, token, PKCS11_E_PIN_LOCKED);
 		if (tries + 1 >= PIN_TRIES) {
-			log_notice("%s: wrong PIN for the token %s, %u times", who(w), key->token,
+			log_notice("%s: wrong PIN for the token %s, %u times", who(w), token,
 				   PIN_TRIES);
-			return proto_reply_error(w->req, PROTO_ERROR_PASSWORD_WRONG, key->token);
+			return proto_reply_error(w->req, PROTO_ERROR_PASSWORD_WRONG, token);
 		}
-		error = wrong_pin_text(p, pkcs11_session_pin_state(key->session));
+		error = wrong_pin_text(p, pkcs11_session_pin_state(s));
 	}
+}
+
+static char *login(struct ops_work *w, struct prompter *p, struct ops_key *key,
+		   const char *description)
+{
+	return ops_token_login(w, p, key->session, key->token, description);
 }
 
 char *ops_open_token_key(struct ops_work *w, struct prompter *p, const char *storage,

@@ -401,6 +401,79 @@ int ops_token_open(const struct config *cfg, const char *type, struct pkcs11_ses
 	return open_registered(type, ret_session, ret_keys, ret_token, ret_why);
 }
 
+/* A rw session on m's token with this serial (NULL: its first one
+ * that is not write-protected);
+ * OPS_TOKEN_E_NONE when m has no such token (modules_lock held). */
+static int rw_try(struct pkcs11_module *m, const char *serial, struct pkcs11_session **ret_session,
+		  struct pkcs11_token *ret_token)
+{
+	g_autofree struct pkcs11_token *list = NULL;
+	size_t n = 0;
+	int r;
+
+	r = usable_tokens(m, &list, &n);
+	if (r != 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (serial && strcmp(list[i].serial, serial) != 0)
+			continue;
+		/* No new key goes on a write-protected token (p11-kit's trust
+		 * module shows one). */
+		if (!serial && (list[i].flags & PKCS11_TOKEN_WRITE_PROTECTED))
+			continue;
+		r = pkcs11_session_open(m, list[i].slot, true, ret_session);
+		if (r == 0)
+			*ret_token = list[i];
+		return r;
+	}
+	return OPS_TOKEN_E_NONE;
+}
+
+int ops_token_open_rw(const struct config *cfg, const char *type, const char *serial,
+		      struct pkcs11_session **ret_session, struct pkcs11_token *ret_token,
+		      char **ret_module, char **ret_why)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	const char *path = config_token_module(cfg, type), *why = NULL;
+	struct pkcs11_module *m;
+	int r = OPS_TOKEN_E_NONE;
+
+	if (!path && !present_has(type)) {
+		*ret_why = g_strdup("no token of this type is connected");
+		return OPS_TOKEN_E_NONE;
+	}
+	locker = g_mutex_locker_new(&modules_lock);
+	if (path) {
+		m = module_get(path, &why);
+		if (!m) {
+			*ret_why = g_strdup(why);
+			return PKCS11_E_MODULE;
+		}
+		r = rw_try(m, serial, ret_session, ret_token);
+		if (r == 0)
+			*ret_module = g_strdup(path);
+	} else {
+		/* A module that cannot list its slots is passed over. */
+		registered_get();
+		for (size_t k = 0; k < n_registered; k++) {
+			int rk = rw_try(registered[k], serial, ret_session, ret_token);
+
+			if (rk == 0)
+				*ret_module = g_strdup(pkcs11_module_name(registered[k]));
+			if (rk == 0 || rk == PKCS11_E_BUSY) {
+				r = rk;
+				break;
+			}
+		}
+	}
+	if (r == OPS_TOKEN_E_NONE)
+		*ret_why = g_strdup(serial ? "the token holding this request's key is not connected"
+					   : "no token of this type is connected");
+	else if (r != 0)
+		*ret_why = token_why(r, type);
+	return r;
+}
+
 /* Does type's configured module have an initialised token now? */
 static bool module_has_token(const char *path)
 {

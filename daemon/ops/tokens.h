@@ -68,3 +68,17 @@ enum ops_token_error {
  * user, on every error. Worker threads only. */
 int ops_token_open(const struct config *cfg, const char *type, struct pkcs11_session **ret_session,
 		   struct pkcs11_keys **ret_keys, struct pkcs11_token *ret_token, char **ret_why);
+
+/* Open a read-write session, for making a key or storing a certificate,
+ * on a token of storage type `type`, found as ops_token_open() finds it
+ * but without listing keys: serial NULL, the first initialised token that
+ * is not write-protected of the configured module (or, while PC/SC sees a
+ * card of the type, of p11-kit's registered modules, passing over those
+ * that cannot list their slots); serial set, the token with that serial
+ * number among them (none: OPS_TOKEN_E_NONE). On success *ret_session is
+ * the caller's, *ret_token describes the token and *ret_module (g_free)
+ * names the module (the configured file, or p11-kit's name). Errors and
+ * *ret_why as ops_token_open(). Worker threads only. */
+int ops_token_open_rw(const struct config *cfg, const char *type, const char *serial,
+		      struct pkcs11_session **ret_session, struct pkcs11_token *ret_token,
+		      char **ret_module, char **ret_why);

@@ -6,8 +6,10 @@
 #include <gio/gio.h>
 #include <stdbool.h>
 
+#include "daemon/crypto/csr.h"
 #include "daemon/crypto/signer.h"
 #include "daemon/keystore/keyfilter.h"
+#include "daemon/keystore/pending.h"
 #include "daemon/keystore/pkcs11.h"
 #include "daemon/keystore/pkcs12.h"
 #include "daemon/ops/ops.h"
@@ -38,6 +40,39 @@ void ops_task_end(void);
 
 /* Where pending key requests are kept: $XDG_STATE_HOME/qoltanba/pending. */
 char *ops_enroll_pending_dir(const struct config *cfg);
+
+/* Remote key issuance with a key on a token (token-enroll.c). */
+
+/* generateCsr for a token storage (a->storage has a source): open its
+ * token read-write, ask the PIN, make the key pair labelled
+ * "qoltanba <id>", sign the request over subject, and save pr (filled by
+ * the caller but for id, key_id, csr_pem and token) in dir. On success
+ * NULL, pr->id set, pr->key_id (g_free), pr->csr_pem (free) and
+ * pr->token (pending_token_free) the caller's; otherwise the answer, and
+ * no key is left on the token. */
+char *ops_token_enroll_generate(struct ops_work *w, struct prompter *p,
+				const struct proto_csr_args *a, const struct csr_subject *subject,
+				const char *dir, struct pending_request *pr);
+
+/* importCertificate for pr (pr->token set): the token with pr's serial,
+ * its PIN, the certificate stored next to the key (pkcs11_cert_import()).
+ * cert_name goes into the prompt. NULL when stored, else the answer:
+ * TOKEN_REMOVED (the token is not connected), CERT_KEY_MISMATCH,
+ * IMPORT_FAILED (a certificate is there already), the PIN's answers. */
+char *ops_token_enroll_import(struct ops_work *w, struct prompter *p,
+			      const struct pending_request *pr, X509 *cert, const char *cert_name);
+
+enum ops_token_key_fate {
+	OPS_TOKEN_KEY_DELETED, /* deleted from the token */
+	OPS_TOKEN_KEY_GONE,    /* the token was there, the key was not */
+	OPS_TOKEN_KEY_KEPT,    /* the token is not connected, or the key has a certificate */
+};
+
+/* cancelRequest's part on the token: delete pr's key pair when its token
+ * is connected (after the PIN). NULL with *ret_fate, else the answer
+ * (action.canceled at the PIN prompt, …): then nothing is cancelled. */
+char *ops_token_enroll_delete(struct ops_work *w, struct prompter *p,
+			      const struct pending_request *pr, enum ops_token_key_fate *ret_fate);
 
 /* Send camera on and off to st (NULL: only log them). */
 void ops_camera_watch(struct status *st);
@@ -115,6 +150,19 @@ char *ops_open_key(struct ops_work *w, struct prompter *p, const char *storage,
 char *ops_open_token_key(struct ops_work *w, struct prompter *p, const char *storage,
 			 const char *purpose, const char *content, const struct keyfilter *f,
 			 struct ops_key **ret_key);
+
+/* Ask the PIN of the token in session s (token: "<label> (<storage>)",
+ * for messages) and log in: three tries, none once the token says its PIN
+ * is blocked, the line above the entry naming the tries left. NULL when
+ * logged in, else the answer (action.canceled, password.wrong,
+ * TOKEN_LOCKED, TOKEN_REMOVED, TOKEN_BUSY). */
+char *ops_token_login(struct ops_work *w, struct prompter *p, struct pkcs11_session *s,
+		      const char *token, const char *description);
+
+/* The answer to a PKCS11_E_* (or negative errno) r from the token in s:
+ * TOKEN_LOCKED, TOKEN_REMOVED, TOKEN_BUSY, KEY_UNSUPPORTED, else
+ * SIGNING_FAILED; logged. */
+char *ops_token_error(struct ops_work *w, struct pkcs11_session *s, const char *token, int r);
 
 /* The answer to a prompter error r (PROMPTER_E_*, or negative), with the
  * prompter's message as the detail. */

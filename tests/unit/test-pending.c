@@ -1,6 +1,7 @@
 /* Pending enrollment requests: saved, read back, listed oldest first without
  * their keys, destroyed; ids from web pages refused unless 32 lowercase hex;
- * damaged, oversized and foreign files refused and skipped. */
+ * damaged, oversized and foreign files refused and skipped; a key on a
+ * token recorded by where it is, instead of the key. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -435,6 +436,127 @@ static void test_incomplete(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(pending_save(f->dir, &r), ==, -EINVAL);
 }
 
+static struct pending_token token_ref = {
+	.storage = "AKKaztokenStore",
+	.module = "/usr/lib/softhsm/libsofthsm2.so",
+	.serial = "4c1d2e3f5a6b7c8d",
+	.label = "qoltanba test",
+	.key_id = "d6d1e53515d516a7d95d399b668cf09011bf118d",
+};
+
+static struct pending_request make_token_request(const char *id, long long created)
+{
+	struct pending_request r = make_request(id, created);
+
+	r.storage = "AKKaztokenStore";
+	r.folder = NULL;
+	r.key_der = NULL;
+	r.key_len = 0;
+	r.token = &token_ref;
+	return r;
+}
+
+static void assert_same_token(const struct pending_token *a, const struct pending_token *b)
+{
+	g_assert_nonnull(b);
+	g_assert_cmpstr(a->storage, ==, b->storage);
+	g_assert_cmpstr(a->module, ==, b->module);
+	g_assert_cmpstr(a->serial, ==, b->serial);
+	g_assert_cmpstr(a->label, ==, b->label);
+	g_assert_cmpstr(a->key_id, ==, b->key_id);
+}
+
+/* A key on a token: the file says where it is and holds no key; it reads
+ * back and lists with its token. */
+static void test_token(struct fixture *f, gconstpointer data)
+{
+	const char *id = "78787878787878787878787878787878";
+	struct pending_request r = make_token_request(id, 7), *back = NULL, **v = NULL;
+	g_autofree char *path = request_path(f, id);
+	struct json_object *o, *t, *x;
+	size_t n = 0;
+	(void)data;
+
+	g_assert_cmpint(pending_save(f->dir, &r), ==, 0);
+	o = json_object_from_file(path);
+	g_assert_nonnull(o);
+	g_assert_false(json_object_object_get_ex(o, "key", NULL));
+	g_assert_true(json_object_object_get_ex(o, "token", &t));
+	g_assert_true(json_object_object_get_ex(t, "serial", &x));
+	g_assert_cmpstr(json_object_get_string(x), ==, token_ref.serial);
+	g_assert_true(json_object_object_get_ex(t, "keyId", &x));
+	g_assert_cmpstr(json_object_get_string(x), ==, token_ref.key_id);
+	json_object_put(o);
+
+	g_assert_cmpint(pending_load(f->dir, id, &back), ==, 0);
+	assert_same(&r, back, false);
+	assert_same_token(&token_ref, back->token);
+	pending_request_free(back);
+	g_assert_cmpint(pending_list(f->dir, &v, &n), ==, 0);
+	g_assert_cmpuint(n, ==, 1);
+	assert_same_token(&token_ref, v[0]->token);
+	pending_list_free(v, n);
+}
+
+/* Exactly one of key and token, each complete, when saved and when read;
+ * a file written before tokens (a key, no "token") still reads. */
+static void test_key_or_token(struct fixture *f, gconstpointer data)
+{
+	const char *id = "89898989898989898989898989898989";
+	struct pending_request r = make_token_request(id, 1), *back = NULL;
+	struct pending_token partial = token_ref;
+	g_autofree char *path = request_path(f, id);
+	g_autofree char *key_b64 = g_base64_encode(test_key, sizeof(test_key));
+	g_autofree char *old = NULL, *both = NULL, *neither = NULL, *no_serial = NULL;
+	g_autofree char *not_object = NULL;
+	const char *head = "{\"version\":1,\"id\":\"89898989898989898989898989898989\","
+			   "\"origin\":null,\"storage\":\"PKCS12\",\"algorithm\":\"GOST512\","
+			   "\"purpose\":\"sign\",\"folder\":null,\"subject\":\"CN=X\","
+			   "\"keyId\":\"d6d1e53515d516a7d95d399b668cf09011bf118d\","
+			   "\"csr\":\"PEM\",\"created\":1,\"expires\":2";
+	const char *token = "\"token\":{\"storage\":\"AKKaztokenStore\",\"module\":\"m.so\","
+			    "\"serial\":\"1\",\"label\":\"t\","
+			    "\"keyId\":\"d6d1e53515d516a7d95d399b668cf09011bf118d\"}";
+	(void)data;
+
+	/* Saving: both, neither, a token with a field missing. */
+	r.key_der = test_key;
+	r.key_len = sizeof(test_key);
+	g_assert_cmpint(pending_save(f->dir, &r), ==, -EINVAL);
+	r = make_token_request(id, 1);
+	r.token = NULL;
+	g_assert_cmpint(pending_save(f->dir, &r), ==, -EINVAL);
+	partial.serial = NULL;
+	r.token = &partial;
+	g_assert_cmpint(pending_save(f->dir, &r), ==, -EINVAL);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+
+	/* Reading: an old file with its key loads; both, neither, a token
+	 * without its serial or not an object are damaged. */
+	g_assert_cmpint(g_mkdir_with_parents(f->dir, 0700), ==, 0);
+	old = g_strdup_printf("%s,\"key\":\"%s\"}", head, key_b64);
+	both = g_strdup_printf("%s,\"key\":\"%s\",%s}", head, key_b64, token);
+	neither = g_strdup_printf("%s}", head);
+	no_serial = g_strdup_printf("%s,\"token\":{\"storage\":\"AKKaztokenStore\","
+				    "\"module\":\"m.so\",\"label\":\"t\",\"keyId\":\"ab\"}}",
+				    head);
+	not_object = g_strdup_printf("%s,\"token\":\"AKKaztokenStore\"}", head);
+	g_assert_true(g_file_set_contents(path, old, -1, NULL));
+	g_assert_cmpint(pending_load(f->dir, id, &back), ==, 0);
+	g_assert_null(back->token);
+	g_assert_cmpmem(back->key_der, back->key_len, test_key, sizeof(test_key));
+	back = pending_request_free(back);
+	{
+		const char *const damaged[] = { both, neither, no_serial, not_object };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(damaged); i++) {
+			g_assert_true(g_file_set_contents(path, damaged[i], -1, NULL));
+			g_assert_cmpint(pending_load(f->dir, id, &back), ==, PENDING_E_CORRUPT);
+		}
+	}
+	g_assert_null(back);
+}
+
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_set_up, fn, fixture_tear_down)
 
 int main(int argc, char **argv)
@@ -454,5 +576,7 @@ int main(int argc, char **argv)
 	ADD("/pending/foreign-owner", test_foreign_owner);
 	ADD("/pending/destroy", test_destroy);
 	ADD("/pending/incomplete", test_incomplete);
+	ADD("/pending/token", test_token);
+	ADD("/pending/key-or-token", test_key_or_token);
 	return g_test_run();
 }
