@@ -33,7 +33,6 @@
 /* A page may keep this many requests pending at once. */
 #define PENDING_PER_ORIGIN_MAX 16
 /* A certificate or chain entry larger than this is not a certificate. */
-#define CERT_PEM_MAX (64 * 1024)
 
 DEFINE_POINTER_CLEANUP(prompter_free, struct prompter)
 DEFINE_POINTER_CLEANUP(csr_key_free, struct csr_key)
@@ -439,74 +438,6 @@ static char *work_cancel_request(struct ops_work *w)
 
 /* --- importCertificate --------------------------------------------------- */
 
-/* The certificate a page sent: PEM, or base64 of the DER. */
-static X509 *parse_certificate(const char *text)
-{
-	g_autofree uint8_t *der = NULL;
-	const unsigned char *p;
-	size_t len;
-	X509 *x;
-
-	if (strlen(text) > CERT_PEM_MAX)
-		return NULL;
-	if (strstr(text, "-----BEGIN")) {
-		STACK_OF(X509) *one = NULL;
-		size_t bad;
-
-		if (keyfilter_parse_pems(&text, 1, &one, &bad) < 0)
-			return NULL;
-		x = sk_X509_num(one) == 1 ? sk_X509_shift(one) : NULL;
-		sk_X509_pop_free(one, X509_free);
-		return x;
-	}
-	if (!ops_base64_decode(text, &der, &len) || len > LONG_MAX)
-		return NULL;
-	p = der;
-	x = d2i_X509(NULL, &p, (long)len);
-	if (x && p != der + len)
-		x = (X509_free(x), NULL);
-	return x;
-}
-
-/* The certificate's key id as NCA names files after it: its Subject Key
- * Identifier in lowercase hex, or ours when it has none. */
-static char *certificate_key_id(X509 *cert, const char *fallback)
-{
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
-	GString *s;
-
-	if (!ski || ASN1_STRING_length(ski) <= 0 || ASN1_STRING_length(ski) > 64)
-		return g_strdup(fallback);
-	s = g_string_new(NULL);
-	for (int i = 0; i < ASN1_STRING_length(ski); i++)
-		g_string_append_printf(s, "%02x", ASN1_STRING_get0_data(ski)[i]);
-	return g_string_free(s, FALSE);
-}
-
-static char *cert_time_text(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (!ASN1_TIME_to_tm(t, &tm))
-		return g_strdup("?");
-	return g_strdup_printf("%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-static char *cert_common_name(X509 *cert)
-{
-	X509_NAME *name = X509_get_subject_name(cert);
-	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-	unsigned char *utf8 = NULL;
-	char *s;
-
-	if (i < 0 || ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
-						       X509_NAME_get_entry(name, i))) < 0)
-		return g_strdup("?");
-	s = g_strdup((const char *)utf8);
-	OPENSSL_free(utf8);
-	return s;
-}
-
 /* What importCertificate works on, checked before the user is asked. */
 struct import {
 	struct pending_request *pending;
@@ -563,7 +494,7 @@ static char *check_key(struct ops_work *w, struct import *im)
 					 "the pending key cannot be read");
 	}
 	if (csr_key_matches_cert(key, im->cert) != 0) {
-		g_autofree char *cert_id = certificate_key_id(im->cert, "none");
+		g_autofree char *cert_id = ops_cert_key_id(im->cert, "none");
 
 		detail = g_strdup_printf("the certificate's key %s is not the request's key %s",
 					 cert_id, im->pending->key_id);
@@ -588,14 +519,14 @@ static char *import_prepare(struct ops_work *w, const struct proto_import_args *
 					 a->request_id);
 		return proto_reply_error(w->req, PROTO_ERROR_REQUEST_EXPIRED, detail);
 	}
-	im->cert = parse_certificate(a->certificate);
+	im->cert = ops_certificate_parse(a->certificate);
 	if (!im->cert)
 		return proto_reply_error(w->req, PROTO_ERROR_CERT_INVALID,
 					 "certificate is not a PEM or base64 X.509 certificate");
 	if (X509_cmp_time(X509_get0_notAfter(im->cert),
 			  w->env->cfg->validity_time ? &(time_t){ w->env->cfg->validity_time }
 						     : NULL) < 0) {
-		g_autofree char *until = cert_time_text(X509_get0_notAfter(im->cert));
+		g_autofree char *until = ops_cert_time_text(X509_get0_notAfter(im->cert));
 
 		detail = g_strdup_printf("the certificate expired on %s", until);
 		return proto_reply_error(w->req, PROTO_ERROR_CERT_INVALID, detail);
@@ -608,7 +539,7 @@ static char *import_prepare(struct ops_work *w, const struct proto_import_args *
 	if (reply)
 		return reply;
 
-	im->key_id = certificate_key_id(im->cert, im->pending->key_id);
+	im->key_id = ops_cert_key_id(im->cert, im->pending->key_id);
 	if (im->pending->token) {
 		/* The answer's "file" names the token, "fileName" the key. */
 		im->path = g_strdup_printf("%s (%s)", im->pending->token->label,
@@ -631,8 +562,8 @@ static char *import_prepare(struct ops_work *w, const struct proto_import_args *
 static char *ask_new_password(struct ops_work *w, struct prompter *p, const struct import *im,
 			      char **ret_secret)
 {
-	g_autofree char *cn = cert_common_name(im->cert);
-	g_autofree char *until = cert_time_text(X509_get0_notAfter(im->cert));
+	g_autofree char *cn = ops_cert_common_name(im->cert);
+	g_autofree char *until = ops_cert_time_text(X509_get0_notAfter(im->cert));
 	g_autofree char *description = NULL, *message = NULL;
 	int r;
 
@@ -718,7 +649,7 @@ static char *import_run(struct ops_work *w, const struct proto_import_args *a, s
 		return reply;
 	p = prompter_new(w->env->cfg, w->origin, a->locale ? a->locale : w->locale, w->cancel);
 	if (im->pending->token) {
-		g_autofree char *cn = cert_common_name(im->cert);
+		g_autofree char *cn = ops_cert_common_name(im->cert);
 
 		/* No password to make: the token's PIN guards the key. The
 		 * chain is not stored (PROTOCOL.md importCertificate). */

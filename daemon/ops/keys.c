@@ -1,11 +1,13 @@
 /* Choosing and opening the user's key for a request, and the small
  * helpers every signing method needs. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pkcs12.h>
+#include <openssl/x509v3.h>
 
 #include "daemon/ops/tokens.h"
 #include "daemon/ops/work.h"
@@ -377,4 +379,71 @@ char *ops_open_key(struct ops_work *w, struct prompter *p, const char *storage,
 	}
 	*ret_key = key;
 	return NULL;
+}
+
+X509 *ops_certificate_parse(const char *text)
+{
+	g_autofree uint8_t *der = NULL;
+	const unsigned char *p;
+	size_t len;
+	X509 *x;
+
+	if (strlen(text) > OPS_CERT_TEXT_MAX)
+		return NULL;
+	if (strstr(text, "-----BEGIN")) {
+		STACK_OF(X509) *one = NULL;
+		size_t bad;
+
+		if (keyfilter_parse_pems(&text, 1, &one, &bad) < 0)
+			return NULL;
+		x = sk_X509_num(one) == 1 ? sk_X509_shift(one) : NULL;
+		sk_X509_pop_free(one, X509_free);
+		return x;
+	}
+	if (!ops_base64_decode(text, &der, &len) || len > LONG_MAX)
+		return NULL;
+	p = der;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x && p != der + len)
+		x = (X509_free(x), NULL);
+	return x;
+}
+
+/* The certificate's key id as NCA names files after it: its Subject Key
+ * Identifier in lowercase hex, or ours when it has none. */
+char *ops_cert_key_id(X509 *cert, const char *fallback)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+	GString *s;
+
+	if (!ski || ASN1_STRING_length(ski) <= 0 || ASN1_STRING_length(ski) > 64)
+		return g_strdup(fallback);
+	s = g_string_new(NULL);
+	for (int i = 0; i < ASN1_STRING_length(ski); i++)
+		g_string_append_printf(s, "%02x", ASN1_STRING_get0_data(ski)[i]);
+	return g_string_free(s, FALSE);
+}
+
+char *ops_cert_time_text(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(t, &tm))
+		return g_strdup("?");
+	return g_strdup_printf("%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+char *ops_cert_common_name(X509 *cert)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	unsigned char *utf8 = NULL;
+	char *s;
+
+	if (i < 0 || ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
+						       X509_NAME_get_entry(name, i))) < 0)
+		return g_strdup("?");
+	s = g_strdup((const char *)utf8);
+	OPENSSL_free(utf8);
+	return s;
 }

@@ -99,6 +99,21 @@ void ops_docs_clear(struct ops_docs *docs);
  * between characters ignored). Returns false for anything else. */
 bool ops_base64_decode(const char *s, uint8_t **ret, size_t *ret_len);
 
+/* A certificate as a page sends it (importCertificate): one PEM
+ * certificate, or base64 of the DER with nothing after it; at most
+ * OPS_CERT_TEXT_MAX bytes of text. NULL when it is none of these. The
+ * caller frees the result. */
+#define OPS_CERT_TEXT_MAX (64 * 1024)
+X509 *ops_certificate_parse(const char *text);
+
+/* What a page's certificate says, for file names and prompts (g_free()
+ * the results): its Subject Key Identifier in lowercase hex (fallback
+ * when it has none), a time as YYYY-MM-DD ("?" when unreadable), the
+ * subject's common name as UTF-8 ("?" without one). */
+char *ops_cert_key_id(X509 *cert, const char *fallback);
+char *ops_cert_time_text(const ASN1_TIME *t);
+char *ops_cert_common_name(X509 *cert);
+
 /* "1 document (12 bytes, SHA-256 9f86d081884c7d65…)", one line per
  * document (the first few), for the password prompt. digests: the data
  * are digests. */
