@@ -75,6 +75,7 @@ EXTRA_DIST += \
 	tests/integration/harness.mjs \
 	tests/integration/signing.mjs \
 	tests/integration/softhsm.mjs \
+	tests/integration/enrollment.mjs \
 	tests/unit/test-util.h \
 	tests/unit/test-enroll.h \
 	tests/data/recorded-exchanges.json \

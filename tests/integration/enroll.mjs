@@ -13,12 +13,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
-import { rawClient, tempDir } from './harness.mjs';
+import { basicsPage, ok, failed, issueWith, testca } from './enrollment.mjs';
+import { tempDir } from './harness.mjs';
 import {
   signingDaemon, b64, gostVerifyCms, opensslVerifyCms, ORIGIN,
 } from './signing.mjs';
 
-const testca = process.env.QOL_TESTCA;
 const openssl = process.env.OPENSSL || 'openssl';
 const NEW_PASSWORD = 'Kilt2026pass';
 
@@ -47,41 +47,9 @@ async function daemon(config = {}, env = {}, home = undefined) {
   return d;
 }
 
-async function connect(d, origin = ORIGIN) {
-  const c = rawClient(d.url, { origin });
-  await c.opened;
-  JSON.parse(await c.next()); // the greeting
-  return {
-    // The dialogs in English unless a test says otherwise (Kazakh is the
-    // default, as NCALayer's).
-    async call(method, args, timeoutMs = 30000) {
-      const withLocale = ['generateCsr', 'importCertificate'].includes(method) && args
-        && !('locale' in args) ? { ...args, locale: 'en' } : args;
-      c.send(JSON.stringify({ module: 'kz.gov.pki.knca.basics', method, args: withLocale }));
-      return JSON.parse(await c.next(timeoutMs));
-    },
-    close: () => c.close(),
-  };
-}
+const connect = (d, origin = ORIGIN) => basicsPage(d.url, origin);
 
-function ok(reply) {
-  assert.equal(reply.status, true, JSON.stringify(reply));
-  assert.ok(reply.body && 'result' in reply.body, JSON.stringify(reply));
-  return reply.body.result;
-}
-
-function failed(reply, code, re) {
-  assert.equal(reply.status, false, JSON.stringify(reply));
-  assert.equal(reply.code, code, JSON.stringify(reply));
-  if (re) assert.match(`${reply.message} ${reply.details ?? ''}`, re);
-}
-
-function issue(csr, purpose = 'both') {
-  const r = spawnSync(testca, ['issue', caDir, '--purpose', purpose], { input: csr, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^-----BEGIN CERTIFICATE-----/);
-  return r.stdout;
-}
+const issue = (csr, purpose = 'both') => issueWith(caDir, csr, purpose);
 
 function root(alg) {
   const p = join(caDir, `root-${alg}.pem`);

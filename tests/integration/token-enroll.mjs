@@ -14,11 +14,11 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
-import { assertCleanOutput, rawClient, tempDir, greeted } from './harness.mjs';
+import { basicsPage, ok, failed, issueWith, testca } from './enrollment.mjs';
+import { assertCleanOutput, tempDir, greeted } from './harness.mjs';
 import { SOFTHSM, TOKEN_LABEL, PIN, makeToken, whyNoToken } from './softhsm.mjs';
 import { signingDaemon, b64, opensslVerifyCms, ORIGIN } from './signing.mjs';
 
-const testca = process.env.QOL_TESTCA;
 const openssl = process.env.OPENSSL || 'openssl';
 const FAILING = join(process.env.QOL_HELPERS, 'p11-failing.so');
 const STORAGE = 'AKKaztokenStore';
@@ -45,39 +45,9 @@ async function daemon(config = { tokens: { [STORAGE]: SOFTHSM } }, env = tokenEn
   return x;
 }
 
-async function connect(x, origin = ORIGIN) {
-  const raw = rawClient(x.url, { origin });
-  await raw.opened;
-  JSON.parse(await raw.next()); // the greeting
-  return {
-    async call(method, args, timeoutMs = 30000) {
-      const withLocale = ['generateCsr', 'importCertificate'].includes(method) && args
-        && !('locale' in args) ? { ...args, locale: 'en' } : args;
-      raw.send(JSON.stringify({ module: 'kz.gov.pki.knca.basics', method, args: withLocale }));
-      return JSON.parse(await raw.next(timeoutMs));
-    },
-    close: () => raw.close(),
-  };
-}
+const connect = (x, origin = ORIGIN) => basicsPage(x.url, origin);
 
-function ok(reply) {
-  assert.equal(reply.status, true, JSON.stringify(reply));
-  assert.ok(reply.body && 'result' in reply.body, JSON.stringify(reply));
-  return reply.body.result;
-}
-
-function failed(reply, code, re) {
-  assert.equal(reply.status, false, JSON.stringify(reply));
-  assert.equal(reply.code, code, JSON.stringify(reply));
-  if (re) assert.match(`${reply.message} ${reply.details ?? ''}`, re);
-}
-
-function issue(csr, purpose = 'sign') {
-  const r = spawnSync(testca, ['issue', caDir, '--purpose', purpose], { input: csr, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^-----BEGIN CERTIFICATE-----/);
-  return r.stdout;
-}
+const issue = (csr, purpose = 'sign') => issueWith(caDir, csr, purpose);
 
 function pendingDir() {
   return join(home, 'state', 'qoltanba', 'pending');
